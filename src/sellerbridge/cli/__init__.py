@@ -1,0 +1,1 @@
+"""The ``sellerbridge`` command: the operator's daily tool (Typer + Rich)."""

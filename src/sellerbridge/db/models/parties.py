@@ -1,0 +1,57 @@
+"""Customers and addresses. Columns holding personal data carry ``info={"pii": True}``."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
+
+from sellerbridge.core.parties import PII_FIELDS, Address, PickupPointType
+from sellerbridge.db.base import Base, Timestamped
+
+
+def _text(field: str, length: int) -> MappedColumn[str]:
+    return mapped_column(String(length), info={"pii": field in PII_FIELDS})
+
+
+def _optional_text(field: str, length: int) -> MappedColumn[str | None]:
+    return mapped_column(String(length), nullable=True, info={"pii": field in PII_FIELDS})
+
+
+class AddressRecord(Base):
+    """A postal address. Orders keep their own copies, so later edits never change history."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = _text("name", 255)
+    company: Mapped[str | None] = _optional_text("company", 255)
+    street1: Mapped[str] = _text("street1", 255)
+    street2: Mapped[str | None] = _optional_text("street2", 255)
+    street3: Mapped[str | None] = _optional_text("street3", 255)
+    postal_code: Mapped[str] = _text("postal_code", 20)
+    city: Mapped[str] = _text("city", 100)
+    region: Mapped[str | None] = _optional_text("region", 100)
+    country: Mapped[str] = _text("country", 2)
+    phone: Mapped[str | None] = _optional_text("phone", 50)
+    email: Mapped[str | None] = _optional_text("email", 255)
+    pickup_point_type: Mapped[PickupPointType | None]
+    pickup_point_id: Mapped[str | None] = _optional_text("pickup_point_id", 50)
+    pickup_customer_number: Mapped[str | None] = _optional_text("pickup_customer_number", 50)
+
+    @classmethod
+    def of(cls, address: Address) -> AddressRecord:
+        return cls(**{name: getattr(address, name) for name in Address.__dataclass_fields__})
+
+    def to_address(self) -> Address:
+        return Address(**{name: getattr(self, name) for name in Address.__dataclass_fields__})
+
+
+class Customer(Timestamped, Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    vat_id: Mapped[str | None] = mapped_column(String(20))
+    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
+
+    address: Mapped[AddressRecord] = relationship()

@@ -1,0 +1,36 @@
+"""Atomic allocation of the next number of a series.
+
+One ``UPDATE ... SET next_value = next_value + 1 ... RETURNING`` does the read and the
+increment in a single statement. The row stays locked until the surrounding transaction ends
+(PostgreSQL row lock, SQLite write lock), so two processes can never read the same value, and a
+transaction that rolls back gives its number back: numbers stay unique and without gaps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from sellerbridge.core.errors import NotFound
+from sellerbridge.core.numbering import SeriesFormat
+from sellerbridge.db.models import NumberSeries
+
+
+def allocate_number(session: Session, document_type: str, series: str, *, at: datetime) -> str:
+    statement = (
+        update(NumberSeries)
+        .where(NumberSeries.document_type == document_type, NumberSeries.series == series)
+        .values(next_value=NumberSeries.next_value + 1)
+        .returning(NumberSeries.next_value, NumberSeries.prefix, NumberSeries.width)
+        .execution_options(synchronize_session=False)
+    )
+    row = session.execute(statement).one_or_none()
+    if row is None:
+        raise NotFound(
+            f"There is no number series {series!r} for {document_type}.",
+            hint="Run `sellerbridge init` to create the standard series.",
+        )
+    next_value, prefix, width = row
+    return SeriesFormat(prefix, width).format(next_value - 1, at)

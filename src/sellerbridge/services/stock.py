@@ -1,0 +1,486 @@
+"""Stock use cases: receive, adjust and transfer stock; reserve, release and ship it for orders.
+
+Every change goes through :func:`book_movement` or the reservation functions below, which
+apply the rules of :mod:`sellerbridge.core.stock` to the stock level row after locking it.
+The lock matters: without it two orders taken at the same moment could both reserve the last
+unit. On PostgreSQL it is a row lock (``SELECT ... FOR UPDATE``); on SQLite every write
+transaction holds the database's write lock from its start (see :mod:`sellerbridge.db.engine`).
+Several levels are always locked in the order of their keys so that two transactions cannot
+wait for each other.
+
+Stock that arrives or is set free goes to the orders waiting for it, oldest order first;
+stock found missing is taken from the newest orders first, so the oldest keep theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sellerbridge.core import stock as rules
+from sellerbridge.core.clock import utcnow
+from sellerbridge.core.errors import DomainError, InsufficientStock, InvalidInput
+from sellerbridge.core.orders import OrderState
+from sellerbridge.core.stock import MovementKind
+from sellerbridge.core.warehouses import check_bookable_by_hand
+from sellerbridge.db.models import (
+    Article,
+    SalesOrder,
+    SalesOrderLine,
+    StockLevelRecord,
+    StockMovement,
+    StockReservation,
+    Warehouse,
+)
+from sellerbridge.db.sql import insert_if_absent
+from sellerbridge.db.uow import UnitOfWork
+from sellerbridge.services.events import change_state, record_event
+from sellerbridge.services.lookup import article_by_number, warehouse_by_code
+
+# Orders that hold on to reservations and wait for stock; shipped and cancelled ones do not.
+RESERVING_STATES = (OrderState.ON_HOLD, OrderState.OPEN, OrderState.RELEASED)
+
+
+# --- building blocks, inside the caller's transaction -------------------------------------
+
+
+def lock_level(session: Session, article: Article, warehouse: Warehouse) -> StockLevelRecord:
+    """The stock level row of ``article`` in ``warehouse``, created if missing, and locked."""
+    query = (
+        select(StockLevelRecord)
+        .where(
+            StockLevelRecord.article_id == article.id,
+            StockLevelRecord.warehouse_id == warehouse.id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    level = session.scalars(query).first()
+    if level is None:
+        insert_if_absent(
+            session,
+            StockLevelRecord.__table__,  # type: ignore[arg-type]
+            {
+                "article_id": article.id,
+                "warehouse_id": warehouse.id,
+                "on_hand": 0,
+                "reserved": 0,
+                "updated_at": utcnow(),
+            },
+        )
+        level = session.scalars(query).one()
+    return level
+
+
+def _core_level(level: StockLevelRecord) -> rules.StockLevel:
+    return rules.StockLevel(on_hand=level.on_hand, reserved=level.reserved)
+
+
+def book_movement(
+    session: Session,
+    *,
+    article: Article,
+    warehouse: Warehouse,
+    kind: MovementKind,
+    quantity: int,
+    actor: str,
+    reason: str | None = None,
+    reference: str | None = None,
+    at: datetime | None = None,
+) -> StockMovement:
+    """Append one movement to the ledger and update the stock level with it."""
+    if not article.stock_tracked:
+        raise DomainError(
+            f"{article.number} is not stock-tracked, so it has no stock to book.",
+            hint="Bundles follow their components; untracked articles are always available.",
+        )
+    at = at or utcnow()
+    level = lock_level(session, article, warehouse)
+    effect = rules.apply_movement(
+        _core_level(level),
+        kind,
+        quantity,
+        allow_backorder=article.allow_backorder,
+        article=article.number,
+    )
+    movement = StockMovement(
+        at=at,
+        article=article,
+        warehouse=warehouse,
+        kind=kind,
+        quantity=quantity,
+        reason=reason,
+        reference=reference,
+        actor=actor,
+    )
+    session.add(movement)
+    level.on_hand = effect.level.on_hand
+    if effect.reservations_to_withdraw:
+        _withdraw(session, article, level, effect.reservations_to_withdraw, actor=actor, at=at)
+    if quantity > 0:
+        _allocate_waiting(session, article, level, actor=actor, at=at)
+    return movement
+
+
+@dataclass(frozen=True)
+class _Need:
+    article: Article
+    quantity: int
+
+
+def _needs(line: SalesOrderLine, quantity: int) -> list[_Need]:
+    """The stock-tracked articles ``quantity`` units of ``line`` take (components for bundles)."""
+    article = line.article
+    if article is None:
+        return []
+    if article.is_bundle:
+        return [
+            _Need(part.component, part.quantity * quantity)
+            for part in article.components
+            if part.component.stock_tracked
+        ]
+    return [_Need(article, quantity)] if article.stock_tracked else []
+
+
+def reserve_order(session: Session, order: SalesOrder, *, actor: str, at: datetime) -> None:
+    """Create the reservations of every line and reserve what is available now.
+
+    A line that cannot get all of its stock keeps waiting; stock that arrives later goes to it
+    in order-date order.
+    """
+    needs = [(line, need) for line in order.lines for need in _needs(line, line.quantity)]
+    levels = _lock_levels(session, (need.article for _, need in needs), order.warehouse)
+    for line, need in needs:
+        level = levels[need.article.id]
+        take = rules.reservable(
+            _core_level(level), need.quantity, allow_backorder=need.article.allow_backorder
+        )
+        level.reserved += take
+        line.reservations.append(
+            StockReservation(
+                article=need.article,
+                warehouse_id=order.warehouse_id,
+                wanted=need.quantity,
+                reserved=take,
+                created_at=at,
+            )
+        )
+        if take:
+            record_event(
+                order,
+                "stock_reserved",
+                f"Reserved {take} × {need.article.number} in {order.warehouse.code}.",
+                actor=actor,
+                at=at,
+            )
+
+
+def release_order(session: Session, order: SalesOrder, *, actor: str, at: datetime) -> None:
+    """Give back every reservation of ``order``; waiting orders get the stock set free."""
+    reservations = [r for line in order.lines for r in line.reservations]
+    articles = [r.article for r in reservations]
+    levels = _lock_levels(session, articles, order.warehouse)
+    for line in order.lines:
+        for reservation in list(line.reservations):
+            level = levels[reservation.article_id]
+            level.reserved = rules.release(_core_level(level), reservation.reserved).reserved
+            line.reservations.remove(reservation)
+    session.flush()
+    for article in {article.id: article for article in articles}.values():
+        _allocate_waiting(session, article, levels[article.id], actor=actor, at=at)
+
+
+def ship_line(
+    session: Session,
+    line: SalesOrderLine,
+    quantity: int,
+    *,
+    actor: str,
+    reference: str,
+    at: datetime,
+) -> None:
+    """Book ``quantity`` units of ``line`` out of the warehouse, using its reservations."""
+    if not 0 < quantity <= line.quantity - line.shipped_quantity:
+        raise InvalidInput(
+            "quantity",
+            f"cannot ship {quantity} of line {line.position}; "
+            f"{line.quantity - line.shipped_quantity} are still to ship",
+        )
+    order = line.order
+    needs = _needs(line, quantity)
+    levels = _lock_levels(session, (need.article for need in needs), order.warehouse)
+    by_article = {reservation.article_id: reservation for reservation in line.reservations}
+    for need in needs:
+        level = levels[need.article.id]
+        reservation = by_article.get(need.article.id)
+        if reservation is None or reservation.reserved < need.quantity:
+            reserved = 0 if reservation is None else reservation.reserved
+            raise InsufficientStock(
+                f"{need.article.number}: cannot ship {need.quantity} for order {order.number}; "
+                f"only {reserved} are reserved for it.",
+                hint="Wait for the stock to arrive, or receive it first.",
+            )
+        shipped = rules.ship_reserved(
+            _core_level(level), need.quantity, article=need.article.number
+        )
+        level.on_hand, level.reserved = shipped.on_hand, shipped.reserved
+        reservation.reserved -= need.quantity
+        reservation.wanted -= need.quantity
+        if reservation.wanted == 0:
+            line.reservations.remove(reservation)
+        session.add(
+            StockMovement(
+                at=at,
+                article=need.article,
+                warehouse=order.warehouse,
+                kind=MovementKind.SHIPMENT,
+                quantity=-need.quantity,
+                reference=reference,
+                actor=actor,
+            )
+        )
+    line.shipped_quantity += quantity
+
+
+def _lock_levels(
+    session: Session, articles: Iterable[Article], warehouse: Warehouse
+) -> dict[int, StockLevelRecord]:
+    """Lock the levels of ``articles`` in ``warehouse`` in key order (no deadlocks)."""
+    unique = {article.id: article for article in articles}
+    return {
+        article_id: lock_level(session, unique[article_id], warehouse)
+        for article_id in sorted(unique)
+    }
+
+
+def _reservations_by_age(
+    session: Session, article: Article, level: StockLevelRecord, *, newest_first: bool
+) -> list[StockReservation]:
+    order_age = (
+        (SalesOrder.ordered_at.desc(), SalesOrder.id.desc())
+        if newest_first
+        else (
+            SalesOrder.ordered_at,
+            SalesOrder.id,
+        )
+    )
+    query = (
+        select(StockReservation)
+        .join(SalesOrderLine, StockReservation.order_line_id == SalesOrderLine.id)
+        .join(SalesOrder, SalesOrderLine.order_id == SalesOrder.id)
+        .where(
+            StockReservation.article_id == article.id,
+            StockReservation.warehouse_id == level.warehouse_id,
+            SalesOrder.state.in_(RESERVING_STATES),
+        )
+        .order_by(*order_age)
+    )
+    return list(session.scalars(query))
+
+
+def _allocate_waiting(
+    session: Session, article: Article, level: StockLevelRecord, *, actor: str, at: datetime
+) -> None:
+    """Hand free stock to reservations still waiting for it, oldest order first."""
+    free = level.on_hand - level.reserved
+    if free <= 0:
+        return
+    for reservation in _reservations_by_age(session, article, level, newest_first=False):
+        take = min(reservation.wanted - reservation.reserved, free)
+        if take <= 0:
+            continue
+        reservation.reserved += take
+        level.reserved += take
+        free -= take
+        order = _order_of(session, reservation)
+        record_event(
+            order,
+            "stock_reserved",
+            f"Reserved {take} × {article.number} in {order.warehouse.code} (stock arrived).",
+            actor=actor,
+            at=at,
+        )
+        if free == 0:
+            return
+
+
+def _withdraw(
+    session: Session,
+    article: Article,
+    level: StockLevelRecord,
+    quantity: int,
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """Take ``quantity`` reserved units back, from the newest orders first.
+
+    Orders not yet released give way before released ones; a released order that loses stock
+    goes back to *open*, because the warehouse can no longer pick it complete.
+    """
+    candidates = _reservations_by_age(session, article, level, newest_first=True)
+    released_last = sorted(
+        candidates, key=lambda r: _order_of(session, r).state == OrderState.RELEASED
+    )
+    remaining = quantity
+    for reservation in released_last:
+        take = min(reservation.reserved, remaining)
+        if take == 0:
+            continue
+        reservation.reserved -= take
+        level.reserved -= take
+        remaining -= take
+        order = _order_of(session, reservation)
+        record_event(
+            order,
+            "stock_withdrawn",
+            f"{take} × {article.number} no longer reserved: the stock count found less.",
+            actor=actor,
+            at=at,
+        )
+        if order.state == OrderState.RELEASED:
+            change_state(
+                order,
+                OrderState.OPEN,
+                actor=actor,
+                at=at,
+                why="Its stock is no longer fully reserved.",
+            )
+        if remaining == 0:
+            return
+    if remaining:
+        raise AssertionError(f"{remaining} reserved units of {article.number} had no reservation")
+
+
+def _order_of(session: Session, reservation: StockReservation) -> SalesOrder:
+    line = session.get_one(SalesOrderLine, reservation.order_line_id)
+    return line.order
+
+
+# --- use cases ------------------------------------------------------------------------------
+
+
+def receive(
+    uow: UnitOfWork,
+    *,
+    article_number: str,
+    quantity: int,
+    warehouse_code: str,
+    actor: str,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> int:
+    """Goods arrived: add ``quantity``. Returns the new on-hand quantity."""
+    with uow:
+        article, warehouse = _article_and_own_warehouse(uow.session, article_number, warehouse_code)
+        book_movement(
+            uow.session,
+            article=article,
+            warehouse=warehouse,
+            kind=MovementKind.RECEIPT,
+            quantity=quantity,
+            actor=actor,
+            reason=reason,
+            reference=reference,
+        )
+        on_hand = lock_level(uow.session, article, warehouse).on_hand
+        uow.commit()
+    return on_hand
+
+
+def adjust(
+    uow: UnitOfWork,
+    *,
+    article_number: str,
+    warehouse_code: str,
+    reason: str,
+    actor: str,
+    by: int | None = None,
+    counted: int | None = None,
+) -> int:
+    """Correct on-hand by ``by`` units, or set it to the ``counted`` quantity. Returns on-hand."""
+    if (by is None) == (counted is None):
+        raise InvalidInput("quantity", "give either the change or the counted quantity, not both")
+    if not reason.strip():
+        raise InvalidInput(
+            "reason", "is empty", hint="Say why stock changes, e.g. 'stocktaking 2026'."
+        )
+    if counted is not None and counted < 0:
+        raise InvalidInput("counted", f"{counted} cannot be negative")
+    with uow:
+        article, warehouse = _article_and_own_warehouse(uow.session, article_number, warehouse_code)
+        level = lock_level(uow.session, article, warehouse)
+        delta = counted - level.on_hand if counted is not None else by or 0
+        if delta == 0:
+            raise InvalidInput(
+                "quantity",
+                f"{article.number} has {level.on_hand} on hand in {warehouse.code} already",
+                hint="Nothing to adjust.",
+            )
+        book_movement(
+            uow.session,
+            article=article,
+            warehouse=warehouse,
+            kind=MovementKind.ADJUSTMENT,
+            quantity=delta,
+            actor=actor,
+            reason=reason.strip(),
+        )
+        on_hand = level.on_hand
+        uow.commit()
+    return on_hand
+
+
+def transfer(
+    uow: UnitOfWork,
+    *,
+    article_number: str,
+    quantity: int,
+    from_code: str,
+    to_code: str,
+    actor: str,
+    reason: str | None = None,
+) -> None:
+    """Move ``quantity`` units between two own warehouses (two movements, one reference)."""
+    if quantity <= 0:
+        raise InvalidInput("quantity", f"{quantity} must be at least 1")
+    if from_code.strip() == to_code.strip():
+        raise InvalidInput("to", "the source and the destination are the same warehouse")
+    with uow:
+        article, source = _article_and_own_warehouse(uow.session, article_number, from_code)
+        _, destination = _article_and_own_warehouse(uow.session, article_number, to_code)
+        for warehouse in sorted((source, destination), key=lambda w: w.id):  # no deadlocks
+            lock_level(uow.session, article, warehouse)
+        level = lock_level(uow.session, article, source)
+        if quantity > level.on_hand - level.reserved and not article.allow_backorder:
+            raise InsufficientStock(
+                f"{article.number}: only {max(level.on_hand - level.reserved, 0)} of "
+                f"{level.on_hand} on hand in {source.code} are not reserved for orders.",
+                hint="Cancel or ship those orders first, or move fewer units.",
+            )
+        reference = f"transfer {source.code}→{destination.code}"
+        for warehouse, signed in ((source, -quantity), (destination, quantity)):
+            book_movement(
+                uow.session,
+                article=article,
+                warehouse=warehouse,
+                kind=MovementKind.TRANSFER,
+                quantity=signed,
+                actor=actor,
+                reason=reason,
+                reference=reference,
+            )
+        uow.commit()
+
+
+def _article_and_own_warehouse(
+    session: Session, article_number: str, warehouse_code: str
+) -> tuple[Article, Warehouse]:
+    article = article_by_number(session, article_number)
+    warehouse = warehouse_by_code(session, warehouse_code)
+    check_bookable_by_hand(warehouse.code, read_only=warehouse.read_only)
+    return article, warehouse
