@@ -13,8 +13,10 @@ PostgreSQL, and its test id says which (``test_x[sqlite]``, ``test_x[postgresql]
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,3 +132,25 @@ def catalogue(workspace: UnitOfWork) -> UnitOfWork:
     """The workspace with six articles: four tracked (one with backorders), a bundle, a voucher."""
     import_articles(workspace, *read_csv(CATALOGUE_CSV))
     return workspace
+
+
+_BACKEND_IN_ID = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgresql)(?:-[^\]]*)?\]")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many database tests ran on each engine, so a run that skipped one shows it."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            match = _BACKEND_IN_ID.search(getattr(report, "nodeid", ""))
+            if match and getattr(report, "when", "call") in ("call", "setup"):
+                counts[(match.group(1), outcome)] += 1
+    if not counts:
+        return
+    lines = []
+    for backend, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        parts = [f"{counts[(backend, o)]} {o}" for o in ("passed", "failed", "error", "skipped")]
+        lines.append(f"  {label:<10} " + ", ".join(p for p in parts if not p.startswith("0 ")))
+    terminalreporter.write_sep("-", "database tests by engine")
+    for line in lines:
+        terminalreporter.write_line(line)
