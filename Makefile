@@ -1,5 +1,5 @@
 # The two commands of the README, and the pieces they are made of.
-#   make demo   install, then run the demo against the built-in sandbox
+#   make demo   install, then run the demo
 #   make test   install, start the services the tests need, lint, type-check, test
 
 PYTHON ?= python3

@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from sellerbridge.cli.main import app
+from sellerbridge.db.base import Base
 from sellerbridge.db.models import Article
 from sellerbridge.db.uow import UnitOfWork
 
@@ -125,18 +126,54 @@ def test_an_operator_day(cli: CliRunner, tmp_path: Path) -> None:
             ["orders", "create", "--line", "TAS-0002:1:1", "--name", "A", "--country", "XX"],
             "country: 'XX' is not a country code",
         ),
+        (
+            [
+                "orders",
+                "create",
+                "--line",
+                "TAS-0002:1:1",
+                "--name",
+                "Erika Mustermann",
+                "--street",
+                "Weg 1",
+                "--city",
+                "Köln",
+                "--country",
+                "DE",
+                "--postal-code",
+                "5" * 22,
+            ],
+            "postal_code: is 22 characters long; at most 20 fit",
+        ),
+        (
+            ["orders", "create", "--line", "TAS-0002:1:1.00001", "--name", "A"],
+            "more than 4 decimals",
+        ),
+        (["stock", "adjust", "TAS-0002", "--by", "1", "--reason", "x" * 300], "at most 255"),
+        (["orders", "release", "SO-000001"], "There is no order"),
     ],
 )
-def test_bad_input_is_refused_with_a_message_and_exit_code(
-    cli: CliRunner, tmp_path: Path, args: list[str], message: str
+def test_bad_input_is_refused_with_a_message_and_exit_code_and_changes_nothing(
+    cli: CliRunner, tmp_path: Path, engine: Engine, args: list[str], message: str
 ) -> None:
     run(cli, "init")
     catalogue = tmp_path / "c.csv"
     catalogue.write_text("article_number,name\nTAS-0002,Tassen\n")
     run(cli, "articles", "import", str(catalogue))
+    before = row_counts(engine)
     output = run(cli, *args, expect=1)
     assert message in " ".join(output.split())
     assert "Traceback" not in output
+    assert "Erika" not in output  # personal data is never echoed back
+    assert row_counts(engine) == before
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            table.name: connection.scalar(select(func.count()).select_from(table)) or 0
+            for table in Base.metadata.sorted_tables
+        }
 
 
 def test_commands_on_a_database_that_is_not_set_up_say_what_to_do(

@@ -1,19 +1,16 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from sellerbridge.core.errors import InvalidInput
 from sellerbridge.core.numbering import SeriesFormat
 
 
-def test_numbers_are_padded_and_the_year_filled_in() -> None:
-    at = datetime(2026, 11, 27, tzinfo=UTC)
-    assert SeriesFormat("RE-{year}-", 5).format(42, at) == "RE-2026-00042"
-    assert SeriesFormat("SO-", 6).format(1234567, at) == "SO-1234567"
+def test_numbers_are_padded_to_the_width() -> None:
+    assert SeriesFormat("SO-", 6).format(42) == "SO-000042"
+    assert SeriesFormat("SO-", 6).format(1234567) == "SO-1234567"  # grows, never wraps
 
 
-def test_unknown_placeholders_are_refused() -> None:
-    with pytest.raises(InvalidInput, match=r"\{month\}"):
-        SeriesFormat("RE-{month}-", 5)
+def test_a_width_outside_1_to_12_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="between 1 and 12"):
+        SeriesFormat("SO-", 0)

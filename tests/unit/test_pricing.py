@@ -31,7 +31,24 @@ def test_gross_line_is_split_once_and_exactly() -> None:
     assert price.total.tax == D("9.58")  # 59.97 × 19/119 = 9.575… → 9.58
     assert price.total.net == D("50.39")
     assert price.unit_gross == D("19.99")
-    assert price.unit_net == D("16.80")
+    assert price.unit_net == D("16.7983")  # derived, four decimals, informative
+
+
+def test_b2b_unit_prices_may_have_four_decimals_but_not_more() -> None:
+    price = price_line(
+        LineDraft("SCREW", 1000, D("0.0125"), D("19")), "EUR", prices_include_tax=False
+    )
+    assert (price.total.net, price.total.tax, price.total.gross) == (
+        D("12.50"),
+        D("2.38"),
+        D("14.88"),
+    )
+    with pytest.raises(InvalidInput, match="more than 4 decimals"):
+        price_line(LineDraft("A", 1, D("0.00125"), D("19")), "EUR", prices_include_tax=False)
+    with pytest.raises(InvalidInput, match="more than 2 decimals"):
+        price_line(
+            LineDraft("A", 1, D("5"), D("19"), discount=D("0.005")), "EUR", prices_include_tax=True
+        )
 
 
 def test_net_line_adds_tax() -> None:

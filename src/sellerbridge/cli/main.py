@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from typer.core import TyperGroup
 
 from sellerbridge import __version__
@@ -16,6 +17,7 @@ from sellerbridge.cli import articles, db, demo, orders, stock
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.config import ConfigError, load_settings
 from sellerbridge.core.errors import DomainError
+from sellerbridge.db.errors import is_conflict
 from sellerbridge.db.migrate import upgrade
 from sellerbridge.services.setup import initialise
 
@@ -35,13 +37,21 @@ class _ErrorsAsMessages(TyperGroup):
         except (DomainError, ConfigError) as error:
             _errors.print(f"[bold red]Error:[/] {escape(str(error))}")
             raise typer.Exit(1) from None
-        except OperationalError as error:
-            _errors.print(
-                "[bold red]Error:[/] the database cannot be used: "
-                f"{escape(str(error.orig).strip())}\n"
-                "Check that it is running and that SELLERBRIDGE_DATABASE_URL is right."
-            )
-            raise typer.Exit(1) from None
+        except (DBAPIError, StaleDataError) as error:
+            if is_conflict(error):
+                _errors.print(
+                    "[bold red]Error:[/] someone else changed the same data at the same moment, "
+                    "so nothing was saved. Run the command again."
+                )
+                raise typer.Exit(1) from None
+            if isinstance(error, OperationalError):
+                _errors.print(
+                    "[bold red]Error:[/] the database cannot be used: "
+                    f"{escape(str(error.orig).strip())}\n"
+                    "Check that it is running and that SELLERBRIDGE_DATABASE_URL is right."
+                )
+                raise typer.Exit(1) from None
+            raise
 
 
 app = typer.Typer(

@@ -16,7 +16,7 @@ from typing import TypeVar
 from stdnum import ean
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from sellerbridge.core.errors import InvalidFields, InvalidInput
+from sellerbridge.core.errors import InvalidFields, InvalidInput, Problems
 from sellerbridge.core.tax import TaxClass
 
 _T = TypeVar("_T")
@@ -180,38 +180,37 @@ def article_spec_from_row(row: Mapping[str, str | None]) -> ArticleSpec:
 
     Every invalid cell is reported, not just the first, so a user fixes a row in one go.
     """
-    problems: list[InvalidInput] = []
+    problems = Problems()
 
     def cell(column: str, parse: Callable[[str], _T], default: _T) -> _T:
         text = (row.get(column) or "").strip()
         if not text:
             return default
-        try:
-            return parse(text)
-        except InvalidInput as problem:
-            problems.append(problem)
-            return default
+        value = problems.check(lambda: parse(text))
+        return default if value is None else value
 
     number = cell("article_number", check_article_number, "")
     name = cell("name", check_name, "")
     for column, value in (("article_number", number), ("name", name)):
-        if not value and not any(problem.field == column for problem in problems):
-            problems.append(InvalidInput(column, "is empty"))
+        if not value and not any(problem.field == column for problem in problems.found):
+            problems.found.append(InvalidInput(column, "is empty"))
     gtin = cell("gtin", check_gtin, None)
     tax_class = cell("tax_class", TaxClass.parse, TaxClass.STANDARD)
     weight_g = cell("weight_g", partial(parse_int, field="weight_g", minimum=0), None)
     stock_tracked = cell("stock_tracked", partial(parse_flag, field="stock_tracked"), True)
     allow_backorder = cell("allow_backorder", partial(parse_flag, field="allow_backorder"), False)
     components = cell("components", parse_components, _NO_COMPONENTS)
-    if problems:
-        raise InvalidFields(problems)
-    return article_spec(
-        number=number,
-        name=name,
-        gtin=gtin,
-        tax_class=tax_class,
-        weight_g=weight_g,
-        stock_tracked=stock_tracked,
-        allow_backorder=allow_backorder,
-        components=components,
-    )
+    problems.raise_if_any()
+    try:
+        return article_spec(
+            number=number,
+            name=name,
+            gtin=gtin,
+            tax_class=tax_class,
+            weight_g=weight_g,
+            stock_tracked=stock_tracked,
+            allow_backorder=allow_backorder,
+            components=components,
+        )
+    except InvalidInput as problem:  # rules across fields, e.g. a bundle containing itself
+        raise InvalidFields([problem]) from None

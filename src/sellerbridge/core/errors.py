@@ -7,6 +7,11 @@ it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
 
 class DomainError(Exception):
     """A business rule refused an operation. The message says why and how to fix it."""
@@ -55,3 +60,27 @@ class InvalidFields(DomainError):
     def __init__(self, problems: list[InvalidInput]) -> None:
         self.problems = problems
         super().__init__("; ".join(str(problem) for problem in problems))
+
+
+class Problems:
+    """Runs several checks and gathers what they refuse, so a person sees every problem at once.
+
+    ``check(fn)`` returns ``fn()``, or ``None`` if it raised :class:`InvalidInput` or
+    :class:`InvalidFields` (remembering why); ``raise_if_any()`` raises them all together.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[InvalidInput] = []
+
+    def check(self, check: Callable[[], _T]) -> _T | None:
+        try:
+            return check()
+        except InvalidFields as invalid:
+            self.found.extend(invalid.problems)
+        except InvalidInput as problem:
+            self.found.append(problem)
+        return None
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            raise InvalidFields(self.found)

@@ -57,6 +57,18 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
+def check_places(amount: Decimal, places: int, *, field: str) -> Decimal:
+    """Refuse ``amount`` if it has more than ``places`` decimals (rather than rounding it away)."""
+    exponent = amount.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise InvalidInput(
+            field,
+            f"{amount} has more than {places} decimals",
+            hint="Round it yourself, so the amount on the document is the one you meant.",
+        )
+    return amount
+
+
 def parse_decimal(text: str, *, field: str) -> Decimal:
     """Parse a decimal number written with a point or a comma ("19.99", "19,99")."""
     cleaned = text.strip().replace(",", ".")

@@ -8,33 +8,21 @@ never get the same one. This module only decides how a value is written.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from sellerbridge.core.errors import InvalidInput
-
-_PLACEHOLDER = re.compile(r"\{([^}]*)\}")
-_KNOWN_PLACEHOLDERS = {"year"}
 
 
 @dataclass(frozen=True)
 class SeriesFormat:
-    """``prefix`` may contain ``{year}``; the counter is zero-padded to ``width`` digits."""
+    """A fixed ``prefix`` and the counter, zero-padded to ``width`` digits: ``SO-000042``."""
 
     prefix: str
     width: int
 
     def __post_init__(self) -> None:
-        unknown = set(_PLACEHOLDER.findall(self.prefix)) - _KNOWN_PLACEHOLDERS
-        if unknown:
-            raise InvalidInput(
-                "prefix",
-                f"unknown placeholder {{{sorted(unknown)[0]}}} in {self.prefix!r}",
-                hint="Only {year} is supported.",
-            )
         if not 1 <= self.width <= 12:
             raise InvalidInput("width", f"{self.width} must be between 1 and 12")
 
-    def format(self, value: int, at: datetime) -> str:
-        return self.prefix.replace("{year}", f"{at.year:04d}") + f"{value:0{self.width}d}"
+    def format(self, value: int) -> str:
+        return f"{self.prefix}{value:0{self.width}d}"

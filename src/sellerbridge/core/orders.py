@@ -13,11 +13,11 @@ Completed and cancelled are final.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from sellerbridge.core.errors import IllegalTransition, InvalidInput
-from sellerbridge.core.money import ZERO, quantize
+from sellerbridge.core.money import MINOR_UNITS, ZERO, check_places
 from sellerbridge.core.tax import TaxSplit, check_rate, split_gross, split_net
 
 
@@ -63,6 +63,12 @@ def check_transition(order_number: str, current: OrderState, target: OrderState)
         f"Order {order_number} is {current.label} and cannot become {target.label}.", hint=hint
     )
 
+
+EXTERNAL_REFERENCE_MAX = 64
+NOTE_MAX = 1000
+"""Longest hold reason, cancellation reason or timeline note."""
+UNIT_PRICE_PLACES = 4
+"""Unit prices may have up to four decimals (B2B net prices such as 0.0125 per screw)."""
 
 HOLD_MANUAL = "manual"
 """Hold reason code for an order stopped by a person; importers add their own codes."""
@@ -112,29 +118,39 @@ def _split(amount: Decimal, rate: Decimal, currency: str, *, includes_tax: bool)
 def price_line(line: LineDraft, currency: str, *, prices_include_tax: bool) -> LinePrice:
     """Compute a line's amounts.
 
-    The line total is computed from the price as entered (quantity × unit price − discount) and
-    split once, so net + tax = gross holds exactly for every line; the derived unit price of the
-    other kind is rounded to the currency and informative only.
+    The line total is computed from the price as entered (quantity × unit price − discount),
+    rounded to the currency and split once, so net + tax = gross holds exactly for every line.
+    The unit price of the other kind (net for gross prices, gross for net ones) is derived to
+    four decimals and informative only.
     """
     if line.quantity <= 0:
         raise InvalidInput("quantity", f"{line.quantity} must be at least 1")
     if line.unit_price < 0:
         raise InvalidInput("unit_price", f"{line.unit_price} must not be negative")
+    check_places(line.unit_price, UNIT_PRICE_PLACES, field="unit_price")
+    check_places(line.discount, MINOR_UNITS[currency], field="discount")
     check_rate(line.tax_rate)
-    unit_price = quantize(line.unit_price, currency)
-    discount = quantize(line.discount, currency)
-    amount = unit_price * line.quantity - discount
-    if discount < 0 or amount < 0:
+    amount = line.unit_price * line.quantity - line.discount
+    if line.discount < 0 or amount < 0:
         raise InvalidInput(
-            "discount", f"{line.discount} must be between 0 and the line amount {amount + discount}"
+            "discount",
+            f"{line.discount} must be between 0 and the line amount {amount + line.discount}",
         )
     total = _split(amount, line.tax_rate, currency, includes_tax=prices_include_tax)
-    unit = _split(unit_price, line.tax_rate, currency, includes_tax=prices_include_tax)
-    return LinePrice(unit_net=unit.net, unit_gross=unit.gross, discount=discount, total=total)
+    other_unit = (
+        line.unit_price * 100 / (100 + line.tax_rate)
+        if prices_include_tax
+        else line.unit_price * (100 + line.tax_rate) / 100
+    ).quantize(Decimal(1).scaleb(-UNIT_PRICE_PLACES), rounding=ROUND_HALF_UP)
+    unit_net, unit_gross = (
+        (other_unit, line.unit_price) if prices_include_tax else (line.unit_price, other_unit)
+    )
+    return LinePrice(unit_net=unit_net, unit_gross=unit_gross, discount=line.discount, total=total)
 
 
 def price_charge(charge: ChargeDraft, currency: str, *, prices_include_tax: bool) -> TaxSplit:
     """Split a charge (shipping, gift wrap, ...) into net and tax; discounts may be negative."""
+    check_places(charge.amount, MINOR_UNITS[currency], field=charge.kind.value)
     check_rate(charge.tax_rate)
     return _split(charge.amount, charge.tax_rate, currency, includes_tax=prices_include_tax)
 

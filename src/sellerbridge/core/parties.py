@@ -18,6 +18,7 @@ from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from sellerbridge.core.errors import InvalidFields, InvalidInput
+from sellerbridge.core.text import clean_text
 
 
 class PickupPointType(StrEnum):
@@ -66,6 +67,23 @@ PII_FIELDS: frozenset[str] = frozenset(
 )
 """Address fields holding personal data; every other field is kept for tax evidence."""
 
+FIELD_LENGTHS: dict[str, int] = {
+    "name": 255,
+    "company": 255,
+    "street1": 255,
+    "street2": 255,
+    "street3": 255,
+    "postal_code": 20,
+    "city": 100,
+    "region": 100,
+    "phone": 50,
+    "email": 255,
+    "pickup_point_id": 50,
+    "pickup_customer_number": 50,
+}
+"""The longest value each free-text field of an address may hold (the storage uses the same).
+The country is a two-letter code, checked by :func:`check_country`."""
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -83,14 +101,20 @@ def check_country(text: str, *, field: str = "country") -> str:
 def validated_address(address: Address, *, field_prefix: str = "") -> Address:
     """Return the address trimmed and checked, or raise listing every problem."""
     problems: list[InvalidInput] = []
-    cleaned: dict[str, Any] = {}
-    for item in fields(address):
-        value = getattr(address, item.name)
-        if isinstance(value, str):
-            value = value.strip() or None
-        cleaned[item.name] = value
+    cleaned: dict[str, Any] = {item.name: getattr(address, item.name) for item in fields(address)}
+    cleaned["country"] = (address.country or "").strip() or None
+    for name, max_length in FIELD_LENGTHS.items():
+        try:
+            cleaned[name] = clean_text(
+                cleaned[name], field=field_prefix + name, max_length=max_length
+            )
+        except InvalidInput as problem:
+            problems.append(problem)
+            cleaned[name] = None
     for required in ("name", "street1", "postal_code", "city", "country"):
-        if not cleaned[required]:
+        if not cleaned[required] and not any(
+            problem.field == field_prefix + required for problem in problems
+        ):
             problems.append(InvalidInput(field_prefix + required, "is empty"))
     country = cleaned["country"]
     if isinstance(country, str):

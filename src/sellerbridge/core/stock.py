@@ -23,6 +23,9 @@ from enum import StrEnum
 
 from sellerbridge.core.errors import InsufficientStock, InvalidInput
 
+REASON_MAX = 255
+REFERENCE_MAX = 100
+
 
 class MovementKind(StrEnum):
     RECEIPT = "receipt"  # goods arrive (purchase delivery, opening balance)

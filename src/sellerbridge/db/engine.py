@@ -2,14 +2,16 @@
 
 SQLite:
 
-- WAL, so readers never wait for the writer; ``synchronous=FULL``, so a committed order
+- WAL, so a plain read never waits for a writer; ``synchronous=FULL``, so a committed order
   survives a power cut; ``foreign_keys=ON``, which SQLite leaves off by default.
 - Every transaction starts with ``BEGIN IMMEDIATE``. SQLite's default deferred transaction
   takes the write lock only at its first write; if another process committed in between, the
   upgrade fails at once with "database is locked" instead of waiting. Taking the lock up front
   makes concurrent writers queue (up to the busy timeout) the way row locks do on PostgreSQL.
-  pysqlite's own transaction handling is switched off so that it cannot interfere, as the
-  SQLAlchemy documentation recommends.
+  The price: a transaction that only reads queues behind a writer too. Transactions are kept
+  short (no network calls inside one), so the wait is short. pysqlite's own transaction
+  handling is switched off so that it cannot interfere, as the SQLAlchemy documentation
+  recommends.
 
 PostgreSQL needs nothing special: row locks (``SELECT ... FOR UPDATE``) serialise stock
 changes and number allocation.
@@ -29,6 +31,8 @@ SQLITE_BUSY_TIMEOUT_S = 30
 def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine for ``url``; for SQLite, create the file's directory and set it up."""
     parsed = make_url(url)
+    # Statement parameters hold names and addresses: keep them out of error messages and logs.
+    options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **options)
 

@@ -8,8 +8,6 @@ transaction that rolls back gives its number back: numbers stay unique and witho
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -18,7 +16,7 @@ from sellerbridge.core.numbering import SeriesFormat
 from sellerbridge.db.models import NumberSeries
 
 
-def allocate_number(session: Session, document_type: str, series: str, *, at: datetime) -> str:
+def allocate_number(session: Session, document_type: str, series: str) -> str:
     statement = (
         update(NumberSeries)
         .where(NumberSeries.document_type == document_type, NumberSeries.series == series)
@@ -33,4 +31,4 @@ def allocate_number(session: Session, document_type: str, series: str, *, at: da
             hint="Run `sellerbridge init` to create the standard series.",
         )
     next_value, prefix, width = row
-    return SeriesFormat(prefix, width).format(next_value - 1, at)
+    return SeriesFormat(prefix, width).format(next_value - 1)

@@ -36,11 +36,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+DECIMAL_PLACES = 6
+
+
 class ExactDecimal(TypeDecorator[Decimal]):
-    """A decimal stored without loss: NUMERIC on PostgreSQL, text on SQLite.
+    """A decimal stored without loss: NUMERIC(24, 6) on PostgreSQL, text on SQLite.
 
     SQLite has no decimal type and would turn 19.99 into a binary float; text keeps every digit.
-    Sums are therefore computed in Python, not in SQL.
+    Sums are therefore computed in Python, not in SQL. A value with more than six decimals is
+    refused on both engines rather than rounded by one of them.
     """
 
     impl = String(40)
@@ -48,7 +52,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(Numeric(24, 6, asdecimal=True))
+            return dialect.type_descriptor(Numeric(24, DECIMAL_PLACES, asdecimal=True))
         return dialect.type_descriptor(String(40))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
@@ -56,6 +60,9 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         if not isinstance(value, Decimal):
             raise TypeError(f"expected a Decimal, got {type(value).__name__} {value!r}")
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > DECIMAL_PLACES:
+            raise ValueError(f"{value} has more than {DECIMAL_PLACES} decimals")
         return value if dialect.name == "postgresql" else str(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:

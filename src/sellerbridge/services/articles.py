@@ -52,14 +52,18 @@ class ImportSummary:
     updated: int
 
 
-def read_csv(text: str) -> tuple[list[str], list[dict[str, str | None]]]:
+Row = tuple[int, Mapping[str, str | None]]
+"""A CSV record with the number of the line it is on (the header is line 1)."""
+
+
+def read_csv(text: str) -> tuple[list[str], list[Row]]:
     """Split CSV text into its header and rows; accepts ``,`` and ``;`` (spreadsheet) files."""
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
     header = [name.strip() for name in reader.fieldnames or []]
     reader.fieldnames = header
-    return header, list(reader)
+    return header, [(reader.line_num, row) for row in reader]
 
 
 def check_header(header: Sequence[str]) -> None:
@@ -77,9 +81,7 @@ def check_header(header: Sequence[str]) -> None:
         )
 
 
-def import_articles(
-    uow: UnitOfWork, header: Sequence[str], rows: Sequence[Mapping[str, str | None]]
-) -> ImportSummary:
+def import_articles(uow: UnitOfWork, header: Sequence[str], rows: Sequence[Row]) -> ImportSummary:
     check_header(header)
     if not rows:
         raise DomainError("The file has a header but no articles.")
@@ -91,11 +93,11 @@ def import_articles(
     return summary
 
 
-def _validated(session: Session, rows: Sequence[Mapping[str, str | None]]) -> list[ArticleSpec]:
+def _validated(session: Session, rows: Sequence[Row]) -> list[ArticleSpec]:
     problems: list[RowProblem] = []
     specs: dict[str, ArticleSpec] = {}
     row_of: dict[str, int] = {}
-    for row_number, row in enumerate(rows, start=2):
+    for row_number, row in rows:
         number = (row.get("article_number") or "").strip() or None
         if None in row:  # csv.DictReader puts surplus cells under the key None
             problems.append(RowProblem(row_number, number, ["more cells than the header has"]))
@@ -119,8 +121,10 @@ def _validated(session: Session, rows: Sequence[Mapping[str, str | None]]) -> li
 
     existing = _existing_articles(session, specs)
     for spec in specs.values():
-        reasons = _component_problems(spec, specs, existing) + _tracking_problems(
-            session, spec, existing
+        reasons = (
+            _component_problems(spec, specs, existing)
+            + _tracking_problems(session, spec, existing)
+            + _bundle_membership_problems(session, spec, specs, existing)
         )
         if reasons:
             problems.append(RowProblem(row_of[spec.number], spec.number, reasons))
@@ -155,20 +159,54 @@ def _component_problems(
 def _tracking_problems(
     session: Session, spec: ArticleSpec, existing: Mapping[str, Article]
 ) -> list[str]:
+    """Stock rules an existing article's stock would break under the new settings."""
     article = existing.get(spec.number)
-    if article is None or not article.stock_tracked or spec.stock_tracked:
+    if article is None or not article.stock_tracked:
         return []
     levels = session.scalars(
-        select(StockLevelRecord).where(
-            StockLevelRecord.article_id == article.id,
-            (StockLevelRecord.on_hand != 0) | (StockLevelRecord.reserved != 0),
-        )
-    ).first()
-    if levels is None:
+        select(StockLevelRecord).where(StockLevelRecord.article_id == article.id)
+    ).all()
+    if not spec.stock_tracked and any(level.on_hand or level.reserved for level in levels):
+        return [
+            "stock_tracked: the article has stock or reservations, so it must stay "
+            "stock-tracked (book its stock to zero and settle its orders first)"
+        ]
+    owed = sum(max(level.reserved - level.on_hand, 0) for level in levels)
+    if article.allow_backorder and not spec.allow_backorder and owed:
+        return [
+            f"allow_backorder: {owed} unit(s) are reserved beyond the stock on hand, so "
+            "backorders must stay allowed until that stock arrives or those orders are cancelled"
+        ]
+    return []
+
+
+def _bundle_membership_problems(
+    session: Session,
+    spec: ArticleSpec,
+    specs: Mapping[str, ArticleSpec],
+    existing: Mapping[str, Article],
+) -> list[str]:
+    """A component of a bundle must stay a stock-tracked article that is not a bundle itself."""
+    article = existing.get(spec.number)
+    if article is None or (spec.stock_tracked and not spec.is_bundle):
+        return []
+    bundles = session.scalars(
+        select(Article)
+        .join(BundleComponent, BundleComponent.bundle_id == Article.id)
+        .where(BundleComponent.component_id == article.id)
+        .order_by(Article.number)
+    ).all()
+    still_using = [
+        bundle.number
+        for bundle in bundles
+        if bundle.number not in specs
+        or any(c.article_number == spec.number for c in specs[bundle.number].components)
+    ]
+    if not still_using:
         return []
     return [
-        "stock_tracked: the article has stock or reservations, so it must stay stock-tracked "
-        "(book its stock to zero first)"
+        f"components: the article is a component of {', '.join(still_using)}, so it must stay "
+        "a stock-tracked article (not a bundle and not untracked)"
     ]
 
 

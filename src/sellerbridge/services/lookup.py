@@ -45,9 +45,14 @@ def customer_by_number(session: Session, number: str) -> Customer:
 
 
 def order_by_number(session: Session, number: str, *, for_update: bool = False) -> SalesOrder:
+    """The order ``number``; with ``for_update``, locked and read afresh.
+
+    The lock is ``FOR NO KEY UPDATE``: it keeps other writers of the order out but lets them add
+    timeline entries, which only need the order to exist.
+    """
     query = select(SalesOrder).where(SalesOrder.number == number.strip())
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     order = session.scalars(query).first()
     if order is None:
         raise NotFound(

@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy.orm import Session
 
 from sellerbridge.core.clock import ensure_utc, utcnow
-from sellerbridge.core.errors import DomainError, InvalidFields, InvalidInput
+from sellerbridge.core.errors import DomainError, InvalidInput, Problems
 from sellerbridge.core.money import ZERO, check_currency
 from sellerbridge.core.orders import (
+    EXTERNAL_REFERENCE_MAX,
     HOLD_MANUAL,
+    NOTE_MAX,
     ChargeDraft,
     ChargeKind,
     LineDraft,
@@ -24,6 +27,7 @@ from sellerbridge.core.orders import (
 )
 from sellerbridge.core.parties import Address, check_vat_id, validated_address
 from sellerbridge.core.tax import TaxSplit, rate_for
+from sellerbridge.core.text import clean_text, required_text
 from sellerbridge.db.models import (
     AddressRecord,
     Customer,
@@ -82,40 +86,70 @@ class ManualOrderInput:
 def create_manual_order(
     uow: UnitOfWork, order_input: ManualOrderInput, *, actor: str, home_country: str
 ) -> str:
-    """Create an order, reserve its stock, and return its number."""
+    """Create an order, reserve its stock, and return its number.
+
+    Every problem with the input (address fields, unknown articles, bad prices) is reported at
+    once, and nothing is written unless there is none.
+    """
     if not order_input.lines:
         raise InvalidInput("lines", "an order needs at least one line")
     currency = check_currency(order_input.currency)
     now = utcnow()
     ordered_at = ensure_utc(order_input.ordered_at or now, field="ordered_at")
+    ship_by = _optional_utc(order_input.ship_by, "ship_by")
+    deliver_by = _optional_utc(order_input.deliver_by, "deliver_by")
     with uow:
         session = uow.session
         channel = channel_by_code(session, order_input.channel)
-        customer, billing = _customer_and_address(session, order_input.customer, at=now)
-        shipping = (
-            validated_address(order_input.shipping_address, field_prefix="shipping.")
-            if order_input.shipping_address is not None
-            else billing
+        problems = Problems()
+        billing = problems.check(lambda: _billing_address(session, order_input.customer))
+        shipping = None
+        if order_input.shipping_address is not None:
+            shipping = problems.check(
+                partial(validated_address, order_input.shipping_address, field_prefix="shipping.")
+            )
+        reference = problems.check(
+            lambda: clean_text(
+                order_input.external_reference,
+                field="external_reference",
+                max_length=EXTERNAL_REFERENCE_MAX,
+            )
         )
+        notes = [
+            problems.check(partial(clean_text, note, field="note", max_length=NOTE_MAX))
+            for note in order_input.notes
+        ]
+        lines = problems.check(
+            lambda: _priced_lines(session, order_input, currency, ordered_at, home_country)
+        )
+        shipping_charge = problems.check(
+            lambda: _shipping_charge(order_input, currency, [line.tax_rate for line in lines or []])
+        )
+        problems.raise_if_any()
+        assert billing is not None  # the checks above raised otherwise
+        assert lines is not None
+
         order = SalesOrder(
-            number=allocate_number(session, "sales_order", channel.order_series, at=now),
+            number=allocate_number(session, "sales_order", channel.order_series),
             channel=channel,
-            external_reference=order_input.external_reference,
-            customer=customer,
+            external_reference=reference,
+            customer=_customer(session, order_input.customer, billing),
             billing_address=AddressRecord.of(billing),
-            shipping_address=AddressRecord.of(shipping),
+            shipping_address=AddressRecord.of(shipping or billing),
             warehouse=channel.warehouse,
             currency=currency,
             prices_include_tax=order_input.prices_include_tax,
             state=OrderState.OPEN,
             ordered_at=ordered_at,
-            ship_by=_optional_utc(order_input.ship_by, "ship_by"),
-            deliver_by=_optional_utc(order_input.deliver_by, "deliver_by"),
+            ship_by=ship_by,
+            deliver_by=deliver_by,
+            lines=lines,
+            charges=[shipping_charge] if shipping_charge is not None else [],
         )
-        splits = _add_lines(session, order, order_input, home_country=home_country)
-        if order_input.shipping:
-            splits.append(_add_shipping(order, order_input.shipping))
-        totals = OrderTotals.of(splits)
+        totals = OrderTotals.of(
+            [TaxSplit(line.net, line.tax, line.gross) for line in order.lines]
+            + [TaxSplit(charge.net, charge.tax, charge.gross) for charge in order.charges]
+        )
         order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
         session.add(order)
         record_event(
@@ -126,7 +160,7 @@ def create_manual_order(
             actor=actor,
             at=now,
         )
-        for note in order_input.notes:
+        for note in filter(None, notes):
             record_event(order, "note", note, actor=actor, at=now)
         session.flush()
         stock.reserve_order(session, order, actor=actor, at=now)
@@ -139,34 +173,46 @@ def _optional_utc(value: datetime | None, field_name: str) -> datetime | None:
     return None if value is None else ensure_utc(value, field=field_name)
 
 
-def _customer_and_address(
-    session: Session, customer: str | NewCustomer, *, at: datetime
-) -> tuple[Customer, Address]:
+def _billing_address(session: Session, customer: str | NewCustomer) -> Address:
+    """The address a new or an existing customer is billed at, checked."""
     if isinstance(customer, str):
-        existing = customer_by_number(session, customer)
-        return existing, existing.address.to_address()
-    address = validated_address(customer.address)
-    vat_id = check_vat_id(customer.vat_id) if customer.vat_id else None
+        return customer_by_number(session, customer).address.to_address()
+    problems = Problems()
+    address = problems.check(lambda: validated_address(customer.address))
+    if customer.vat_id:
+        problems.check(partial(check_vat_id, customer.vat_id))
+    problems.raise_if_any()
+    assert address is not None
+    return address
+
+
+def _customer(session: Session, customer: str | NewCustomer, address: Address) -> Customer:
+    if isinstance(customer, str):
+        return customer_by_number(session, customer)
     record = Customer(
-        number=allocate_number(session, "customer", "default", at=at),
-        vat_id=vat_id,
+        number=allocate_number(session, "customer", "default"),
+        vat_id=check_vat_id(customer.vat_id) if customer.vat_id else None,
         address=AddressRecord.of(address),
     )
     session.add(record)
-    return record, address
+    return record
 
 
-def _add_lines(
-    session: Session, order: SalesOrder, order_input: ManualOrderInput, *, home_country: str
-) -> list[TaxSplit]:
-    problems: list[InvalidInput] = []
-    splits: list[TaxSplit] = []
+def _priced_lines(
+    session: Session,
+    order_input: ManualOrderInput,
+    currency: str,
+    ordered_at: datetime,
+    home_country: str,
+) -> list[SalesOrderLine]:
+    problems = Problems()
+    lines: list[SalesOrderLine] = []
     for position, line_input in enumerate(order_input.lines, start=1):
         try:
             article = article_by_number(session, line_input.article_number)
             rate = line_input.tax_rate
             if rate is None:
-                rate = rate_for(home_country, article.tax_class, order.ordered_at.date())
+                rate = rate_for(home_country, article.tax_class, ordered_at.date())
             draft = LineDraft(
                 article_number=article.number,
                 quantity=line_input.quantity,
@@ -174,11 +220,13 @@ def _add_lines(
                 tax_rate=rate,
                 discount=line_input.discount,
             )
-            price = price_line(draft, order.currency, prices_include_tax=order.prices_include_tax)
+            price = price_line(draft, currency, prices_include_tax=order_input.prices_include_tax)
         except DomainError as problem:
-            problems.append(InvalidInput(f"line {position}", problem.message, hint=problem.hint))
+            problems.found.append(
+                InvalidInput(f"line {position}", problem.message, hint=problem.hint)
+            )
             continue
-        order.lines.append(
+        lines.append(
             SalesOrderLine(
                 position=position,
                 article=article,
@@ -194,44 +242,44 @@ def _add_lines(
                 gross=price.total.gross,
             )
         )
-        splits.append(price.total)
-    if problems:
-        raise InvalidFields(problems)
-    return splits
+    problems.raise_if_any()
+    return lines
 
 
-def _add_shipping(order: SalesOrder, amount: Decimal) -> TaxSplit:
-    if amount < 0:
-        raise InvalidInput("shipping", f"{amount} must not be negative")
+def _shipping_charge(
+    order_input: ManualOrderInput, currency: str, line_rates: list[Decimal]
+) -> SalesOrderCharge | None:
+    if not order_input.shipping:
+        return None
+    if order_input.shipping < 0:
+        raise InvalidInput("shipping", f"{order_input.shipping} must not be negative")
     charge = ChargeDraft(
         kind=ChargeKind.SHIPPING,
-        amount=amount,
-        tax_rate=default_charge_rate([line.tax_rate for line in order.lines]),
+        amount=order_input.shipping,
+        tax_rate=default_charge_rate(line_rates),
     )
-    split = price_charge(charge, order.currency, prices_include_tax=order.prices_include_tax)
-    order.charges.append(
-        SalesOrderCharge(
-            kind=charge.kind,
-            description="Shipping",
-            tax_rate=charge.tax_rate,
-            net=split.net,
-            tax=split.tax,
-            gross=split.gross,
-        )
+    split = price_charge(charge, currency, prices_include_tax=order_input.prices_include_tax)
+    return SalesOrderCharge(
+        kind=charge.kind,
+        description="Shipping",
+        tax_rate=charge.tax_rate,
+        net=split.net,
+        tax=split.tax,
+        gross=split.gross,
     )
-    return split
 
 
 def cancel_order(uow: UnitOfWork, number: str, *, reason: str, actor: str) -> None:
     """Cancel an order that has not shipped and give its reserved stock back."""
-    if not reason.strip():
-        raise InvalidInput("reason", "is empty", hint="Say why the order is cancelled.")
+    reason = required_text(
+        reason, field="reason", max_length=NOTE_MAX, hint="Say why the order is cancelled."
+    )
     with uow:
         session = uow.session
-        order = order_by_number(session, number, for_update=True)
+        order = stock.lock_order_with_stock(session, number)
         now = utcnow()
-        change_state(order, OrderState.CANCELLED, actor=actor, at=now, why=reason.strip())
-        stock.release_order(session, order, actor=actor, at=now)
+        change_state(order, OrderState.CANCELLED, actor=actor, at=now, why=reason)
+        stock.release_reservations(session, order, actor=actor, at=now)
         uow.commit()
 
 
@@ -239,19 +287,16 @@ def hold_order(
     uow: UnitOfWork, number: str, *, reason: str, actor: str, code: str = HOLD_MANUAL
 ) -> None:
     """Stop an order until someone resolves the hold; its stock stays reserved."""
-    if not reason.strip():
-        raise InvalidInput("reason", "is empty", hint="Say why the order is held.")
+    reason = required_text(
+        reason, field="reason", max_length=NOTE_MAX, hint="Say why the order is held."
+    )
     with uow:
         order = order_by_number(uow.session, number, for_update=True)
         now = utcnow()
         if order.state != OrderState.ON_HOLD:
             change_state(order, OrderState.ON_HOLD, actor=actor, at=now)
-        order.holds.append(
-            OrderHold(code=code, message=reason.strip(), created_at=now, created_by=actor)
-        )
-        record_event(
-            order, "hold_added", f"On hold ({code}): {reason.strip()}", actor=actor, at=now
-        )
+        order.holds.append(OrderHold(code=code, message=reason, created_at=now, created_by=actor))
+        record_event(order, "hold_added", f"On hold ({code}): {reason}", actor=actor, at=now)
         uow.commit()
 
 
@@ -284,7 +329,9 @@ def resolve_holds(uow: UnitOfWork, number: str, *, actor: str, code: str | None 
 def release_order(uow: UnitOfWork, number: str, *, actor: str) -> None:
     """Release an open order to the warehouse; all of its stock must be reserved."""
     with uow:
-        order = order_by_number(uow.session, number, for_update=True)
+        # With the stock rows locked, no receipt or count can change the reservations between
+        # the check below and the commit.
+        order = stock.lock_order_with_stock(uow.session, number)
         missing = [
             f"line {line.position} {reservation.article.number}: "
             f"{reservation.reserved} of {reservation.wanted} reserved"

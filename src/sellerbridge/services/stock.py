@@ -5,8 +5,11 @@ apply the rules of :mod:`sellerbridge.core.stock` to the stock level row after l
 The lock matters: without it two orders taken at the same moment could both reserve the last
 unit. On PostgreSQL it is a row lock (``SELECT ... FOR UPDATE``); on SQLite every write
 transaction holds the database's write lock from its start (see :mod:`sellerbridge.db.engine`).
-Several levels are always locked in the order of their keys so that two transactions cannot
-wait for each other.
+
+Lock order, so that two transactions never wait for each other: stock level rows first, in
+the order of their keys, then orders. Reservations change only while their stock level row is
+locked, so a transaction holding those locks sees them as they are. A use case that changes an
+order and its stock therefore locks the order's stock first (:func:`lock_order_with_stock`).
 
 Stock that arrives or is set free goes to the orders waiting for it, oldest order first;
 stock found missing is taken from the newest orders first, so the oldest keep theirs.
@@ -25,7 +28,8 @@ from sellerbridge.core import stock as rules
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.errors import DomainError, InsufficientStock, InvalidInput
 from sellerbridge.core.orders import OrderState
-from sellerbridge.core.stock import MovementKind
+from sellerbridge.core.stock import REASON_MAX, REFERENCE_MAX, MovementKind
+from sellerbridge.core.text import clean_text, required_text
 from sellerbridge.core.warehouses import check_bookable_by_hand
 from sellerbridge.db.models import (
     Article,
@@ -39,10 +43,15 @@ from sellerbridge.db.models import (
 from sellerbridge.db.sql import insert_if_absent
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.services.events import change_state, record_event
-from sellerbridge.services.lookup import article_by_number, warehouse_by_code
+from sellerbridge.services.lookup import article_by_number, order_by_number, warehouse_by_code
 
-# Orders that hold on to reservations and wait for stock; shipped and cancelled ones do not.
-RESERVING_STATES = (OrderState.ON_HOLD, OrderState.OPEN, OrderState.RELEASED)
+# Orders that hold on to reservations and wait for stock: everything not finished.
+RESERVING_STATES = (
+    OrderState.ON_HOLD,
+    OrderState.OPEN,
+    OrderState.RELEASED,
+    OrderState.PARTIALLY_SHIPPED,
+)
 
 
 # --- building blocks, inside the caller's transaction -------------------------------------
@@ -63,7 +72,7 @@ def lock_level(session: Session, article: Article, warehouse: Warehouse) -> Stoc
     if level is None:
         insert_if_absent(
             session,
-            StockLevelRecord.__table__,  # type: ignore[arg-type]
+            StockLevelRecord,
             {
                 "article_id": article.id,
                 "warehouse_id": warehouse.id,
@@ -91,8 +100,8 @@ def book_movement(
     reason: str | None = None,
     reference: str | None = None,
     at: datetime | None = None,
-) -> StockMovement:
-    """Append one movement to the ledger and update the stock level with it."""
+) -> StockLevelRecord:
+    """Append one movement to the ledger; return the stock level it changed."""
     if not article.stock_tracked:
         raise DomainError(
             f"{article.number} is not stock-tracked, so it has no stock to book.",
@@ -123,7 +132,7 @@ def book_movement(
         _withdraw(session, article, level, effect.reservations_to_withdraw, actor=actor, at=at)
     if quantity > 0:
         _allocate_waiting(session, article, level, actor=actor, at=at)
-    return movement
+    return level
 
 
 @dataclass(frozen=True)
@@ -156,10 +165,11 @@ def reserve_order(session: Session, order: SalesOrder, *, actor: str, at: dateti
     levels = _lock_levels(session, (need.article for _, need in needs), order.warehouse)
     for line, need in needs:
         level = levels[need.article.id]
-        take = rules.reservable(
-            _core_level(level), need.quantity, allow_backorder=need.article.allow_backorder
-        )
-        level.reserved += take
+        allow_backorder = need.article.allow_backorder
+        take = rules.reservable(_core_level(level), need.quantity, allow_backorder=allow_backorder)
+        level.reserved = rules.reserve(
+            _core_level(level), take, allow_backorder=allow_backorder, article=need.article.number
+        ).reserved
         line.reservations.append(
             StockReservation(
                 article=need.article,
@@ -179,8 +189,24 @@ def reserve_order(session: Session, order: SalesOrder, *, actor: str, at: dateti
             )
 
 
-def release_order(session: Session, order: SalesOrder, *, actor: str, at: datetime) -> None:
-    """Give back every reservation of ``order``; waiting orders get the stock set free."""
+def lock_order_with_stock(session: Session, number: str) -> SalesOrder:
+    """Lock the stock rows of order ``number``'s reservations, then the order; return it fresh.
+
+    The set of articles an order reserves is fixed when the order is created, so reading it
+    before taking the locks is safe; everything else is read again once they are held.
+    """
+    order = order_by_number(session, number)
+    articles = [reservation.article for line in order.lines for reservation in line.reservations]
+    _lock_levels(session, articles, order.warehouse)
+    session.expire_all()
+    return order_by_number(session, number, for_update=True)
+
+
+def release_reservations(session: Session, order: SalesOrder, *, actor: str, at: datetime) -> None:
+    """Give back every reservation of ``order``; waiting orders get the stock set free.
+
+    The caller holds the locks of :func:`lock_order_with_stock`.
+    """
     reservations = [r for line in order.lines for r in line.reservations]
     articles = [r.article for r in reservations]
     levels = _lock_levels(session, articles, order.warehouse)
@@ -296,7 +322,7 @@ def _allocate_waiting(
         reservation.reserved += take
         level.reserved += take
         free -= take
-        order = _order_of(session, reservation)
+        order = reservation.line.order
         record_event(
             order,
             "stock_reserved",
@@ -323,9 +349,7 @@ def _withdraw(
     goes back to *open*, because the warehouse can no longer pick it complete.
     """
     candidates = _reservations_by_age(session, article, level, newest_first=True)
-    released_last = sorted(
-        candidates, key=lambda r: _order_of(session, r).state == OrderState.RELEASED
-    )
+    released_last = sorted(candidates, key=lambda r: r.line.order.state == OrderState.RELEASED)
     remaining = quantity
     for reservation in released_last:
         take = min(reservation.reserved, remaining)
@@ -334,7 +358,7 @@ def _withdraw(
         reservation.reserved -= take
         level.reserved -= take
         remaining -= take
-        order = _order_of(session, reservation)
+        order = reservation.line.order
         record_event(
             order,
             "stock_withdrawn",
@@ -353,12 +377,10 @@ def _withdraw(
         if remaining == 0:
             return
     if remaining:
-        raise AssertionError(f"{remaining} reserved units of {article.number} had no reservation")
-
-
-def _order_of(session: Session, reservation: StockReservation) -> SalesOrder:
-    line = session.get_one(SalesOrderLine, reservation.order_line_id)
-    return line.order
+        raise RuntimeError(
+            f"stock level of {article.number} counts {remaining} reserved units that no "
+            "reservation holds; the stock tables disagree"
+        )
 
 
 # --- use cases ------------------------------------------------------------------------------
@@ -377,17 +399,16 @@ def receive(
     """Goods arrived: add ``quantity``. Returns the new on-hand quantity."""
     with uow:
         article, warehouse = _article_and_own_warehouse(uow.session, article_number, warehouse_code)
-        book_movement(
+        on_hand = book_movement(
             uow.session,
             article=article,
             warehouse=warehouse,
             kind=MovementKind.RECEIPT,
             quantity=quantity,
             actor=actor,
-            reason=reason,
-            reference=reference,
-        )
-        on_hand = lock_level(uow.session, article, warehouse).on_hand
+            reason=clean_text(reason, field="reason", max_length=REASON_MAX),
+            reference=clean_text(reference, field="reference", max_length=REFERENCE_MAX),
+        ).on_hand
         uow.commit()
     return on_hand
 
@@ -405,10 +426,12 @@ def adjust(
     """Correct on-hand by ``by`` units, or set it to the ``counted`` quantity. Returns on-hand."""
     if (by is None) == (counted is None):
         raise InvalidInput("quantity", "give either the change or the counted quantity, not both")
-    if not reason.strip():
-        raise InvalidInput(
-            "reason", "is empty", hint="Say why stock changes, e.g. 'stocktaking 2026'."
-        )
+    reason = required_text(
+        reason,
+        field="reason",
+        max_length=REASON_MAX,
+        hint="Say why stock changes, e.g. 'stocktaking 2026'.",
+    )
     if counted is not None and counted < 0:
         raise InvalidInput("counted", f"{counted} cannot be negative")
     with uow:
@@ -421,16 +444,15 @@ def adjust(
                 f"{article.number} has {level.on_hand} on hand in {warehouse.code} already",
                 hint="Nothing to adjust.",
             )
-        book_movement(
+        on_hand = book_movement(
             uow.session,
             article=article,
             warehouse=warehouse,
             kind=MovementKind.ADJUSTMENT,
             quantity=delta,
             actor=actor,
-            reason=reason.strip(),
-        )
-        on_hand = level.on_hand
+            reason=reason,
+        ).on_hand
         uow.commit()
     return on_hand
 
@@ -450,12 +472,15 @@ def transfer(
         raise InvalidInput("quantity", f"{quantity} must be at least 1")
     if from_code.strip() == to_code.strip():
         raise InvalidInput("to", "the source and the destination are the same warehouse")
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     with uow:
         article, source = _article_and_own_warehouse(uow.session, article_number, from_code)
         _, destination = _article_and_own_warehouse(uow.session, article_number, to_code)
-        for warehouse in sorted((source, destination), key=lambda w: w.id):  # no deadlocks
-            lock_level(uow.session, article, warehouse)
-        level = lock_level(uow.session, article, source)
+        levels = {  # both rows, in key order: no deadlock with a transfer the other way
+            warehouse.id: lock_level(uow.session, article, warehouse)
+            for warehouse in sorted((source, destination), key=lambda w: w.id)
+        }
+        level = levels[source.id]
         if quantity > level.on_hand - level.reserved and not article.allow_backorder:
             raise InsufficientStock(
                 f"{article.number}: only {max(level.on_hand - level.reserved, 0)} of "

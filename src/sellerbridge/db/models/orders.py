@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sellerbridge.core.channels import ChannelKind
 from sellerbridge.core.clock import utcnow
-from sellerbridge.core.orders import ChargeKind, OrderState
+from sellerbridge.core.orders import EXTERNAL_REFERENCE_MAX, ChargeKind, OrderState
 from sellerbridge.db.base import Base, Timestamped
 from sellerbridge.db.models.catalog import Article, Warehouse
 from sellerbridge.db.models.parties import AddressRecord, Customer
@@ -39,7 +39,7 @@ class SalesOrder(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("sales_channels.id"))
-    external_reference: Mapped[str | None] = mapped_column(String(64))
+    external_reference: Mapped[str | None] = mapped_column(String(EXTERNAL_REFERENCE_MAX))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     billing_address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
     shipping_address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
@@ -112,7 +112,7 @@ class SalesOrderLine(Base):
     order: Mapped[SalesOrder] = relationship(back_populates="lines")
     article: Mapped[Article | None] = relationship()
     reservations: Mapped[list[StockReservation]] = relationship(
-        cascade="all, delete-orphan", order_by="StockReservation.article_id"
+        back_populates="line", cascade="all, delete-orphan", order_by="StockReservation.article_id"
     )
 
 
@@ -139,7 +139,7 @@ class OrderHold(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id"), index=True)
     code: Mapped[str] = mapped_column(String(40))
-    message: Mapped[str] = mapped_column(String(1000))
+    message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
     resolved_at: Mapped[datetime | None]
@@ -155,5 +155,5 @@ class OrderEvent(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[str] = mapped_column(String(40))
-    message: Mapped[str] = mapped_column(String(1000))
+    message: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(100))

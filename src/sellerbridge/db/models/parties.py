@@ -5,16 +5,18 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
 
-from sellerbridge.core.parties import PII_FIELDS, Address, PickupPointType
+from sellerbridge.core.parties import FIELD_LENGTHS, PII_FIELDS, Address, PickupPointType
 from sellerbridge.db.base import Base, Timestamped
 
 
-def _text(field: str, length: int) -> MappedColumn[str]:
-    return mapped_column(String(length), info={"pii": field in PII_FIELDS})
+def _text(field: str) -> MappedColumn[str]:
+    return mapped_column(String(FIELD_LENGTHS[field]), info={"pii": field in PII_FIELDS})
 
 
-def _optional_text(field: str, length: int) -> MappedColumn[str | None]:
-    return mapped_column(String(length), nullable=True, info={"pii": field in PII_FIELDS})
+def _optional_text(field: str) -> MappedColumn[str | None]:
+    return mapped_column(
+        String(FIELD_LENGTHS[field]), nullable=True, info={"pii": field in PII_FIELDS}
+    )
 
 
 class AddressRecord(Base):
@@ -23,20 +25,20 @@ class AddressRecord(Base):
     __tablename__ = "addresses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = _text("name", 255)
-    company: Mapped[str | None] = _optional_text("company", 255)
-    street1: Mapped[str] = _text("street1", 255)
-    street2: Mapped[str | None] = _optional_text("street2", 255)
-    street3: Mapped[str | None] = _optional_text("street3", 255)
-    postal_code: Mapped[str] = _text("postal_code", 20)
-    city: Mapped[str] = _text("city", 100)
-    region: Mapped[str | None] = _optional_text("region", 100)
-    country: Mapped[str] = _text("country", 2)
-    phone: Mapped[str | None] = _optional_text("phone", 50)
-    email: Mapped[str | None] = _optional_text("email", 255)
+    name: Mapped[str] = _text("name")
+    company: Mapped[str | None] = _optional_text("company")
+    street1: Mapped[str] = _text("street1")
+    street2: Mapped[str | None] = _optional_text("street2")
+    street3: Mapped[str | None] = _optional_text("street3")
+    postal_code: Mapped[str] = _text("postal_code")
+    city: Mapped[str] = _text("city")
+    region: Mapped[str | None] = _optional_text("region")
+    country: Mapped[str] = mapped_column(String(2))
+    phone: Mapped[str | None] = _optional_text("phone")
+    email: Mapped[str | None] = _optional_text("email")
     pickup_point_type: Mapped[PickupPointType | None]
-    pickup_point_id: Mapped[str | None] = _optional_text("pickup_point_id", 50)
-    pickup_customer_number: Mapped[str | None] = _optional_text("pickup_customer_number", 50)
+    pickup_point_id: Mapped[str | None] = _optional_text("pickup_point_id")
+    pickup_customer_number: Mapped[str | None] = _optional_text("pickup_customer_number")
 
     @classmethod
     def of(cls, address: Address) -> AddressRecord:

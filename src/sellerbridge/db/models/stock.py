@@ -9,14 +9,18 @@ transactions cannot both take the last unit.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sellerbridge.core.clock import utcnow
-from sellerbridge.core.stock import MovementKind
+from sellerbridge.core.stock import REASON_MAX, REFERENCE_MAX, MovementKind
 from sellerbridge.db.base import Base
 from sellerbridge.db.models.catalog import Article, Warehouse
+
+if TYPE_CHECKING:
+    from sellerbridge.db.models.orders import SalesOrderLine
 
 
 class StockMovement(Base):
@@ -32,8 +36,8 @@ class StockMovement(Base):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
     kind: Mapped[MovementKind]
     quantity: Mapped[int]  # signed: positive adds stock, negative removes it
-    reason: Mapped[str | None] = mapped_column(String(255))
-    reference: Mapped[str | None] = mapped_column(String(100), index=True)
+    reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    reference: Mapped[str | None] = mapped_column(String(REFERENCE_MAX), index=True)
     actor: Mapped[str] = mapped_column(String(100))
 
     article: Mapped[Article] = relationship()
@@ -80,3 +84,4 @@ class StockReservation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     article: Mapped[Article] = relationship()
+    line: Mapped[SalesOrderLine] = relationship(back_populates="reservations")

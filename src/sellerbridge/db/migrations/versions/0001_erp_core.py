@@ -306,7 +306,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.Integer(), nullable=False),
         sa.Column("at", sellerbridge.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("message", sa.String(length=1000), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"], ["sales_orders.id"], name=op.f("fk_order_events_order_id_sales_orders")
@@ -321,7 +321,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=False),
-        sa.Column("message", sa.String(length=1000), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
         sa.Column("created_at", sellerbridge.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("resolved_at", sellerbridge.db.types.UTCDateTime(timezone=True), nullable=True),
