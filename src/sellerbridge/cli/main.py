@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from typer.core import TyperGroup
 
 from sellerbridge import __version__
-from sellerbridge.cli import articles, db, demo, orders, stock
+from sellerbridge.cli import articles, db, demo, orders, sandbox, stock
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.config import ConfigError, load_settings
 from sellerbridge.core.errors import DomainError
@@ -65,6 +65,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(articles.app, name="articles")
 app.add_typer(stock.app, name="stock")
 app.add_typer(orders.app, name="orders")
+app.add_typer(sandbox.app, name="sandbox")
 app.command("demo")(demo.demo)
 
 

@@ -40,7 +40,7 @@ _PRODUCTS: tuple[tuple[str, str, bool, str], ...] = (
 )
 
 # Rough exchange rates to price the same goods in the other currencies of Amazon Europe.
-_RATES = {
+EXCHANGE_RATES = {
     "EUR": Decimal(1),
     "GBP": Decimal("0.86"),
     "PLN": Decimal("4.30"),
@@ -63,7 +63,7 @@ class Product:
         """The shop price in ``currency``: converted and ending in .90/.99 like a real price."""
         if currency == "EUR":
             return self.eur_price
-        raw = self.eur_price * _RATES[currency]
+        raw = self.eur_price * EXCHANGE_RATES[currency]
         whole = raw.to_integral_value(rounding=ROUND_HALF_UP)
         return max(whole - Decimal("0.01"), Decimal("0.99"))
 

@@ -8,13 +8,14 @@ it answers 403 the way S3 does, with an XML error.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Base64Bytes, BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,14 +24,29 @@ if TYPE_CHECKING:
     from sellerbridge.sandbox.core import Sandbox
 
 
+def _from_json(value: Any) -> Any:
+    return base64.b64decode(value) if isinstance(value, str) else value
+
+
+StoredBytes = Annotated[
+    bytes,
+    BeforeValidator(_from_json),
+    PlainSerializer(lambda value: base64.b64encode(value).decode("ascii"), when_used="json"),
+]
+"""Bytes kept as they are in memory and written as base64 in the JSON state file."""
+
+
 class Document(BaseModel):
     document_id: str
     seller_id: str
     purpose: Literal["feed", "feed_result", "report"]
     content_type: str
-    content: Base64Bytes | None = None
+    content: StoredBytes | None = None
     compression: Literal["GZIP"] | None = None
     created_at: datetime
+
+
+COMPRESS_ABOVE = 100_000
 
 
 class DocumentsState(BaseModel):
@@ -46,9 +62,12 @@ def create(
     content_type: str,
     now: datetime,
     content: bytes | None = None,
-    compress: bool = False,
+    compress: bool | None = None,
 ) -> Document:
-    """Store a document; ``compress`` keeps it GZIP-compressed, as Amazon does for big ones."""
+    """Store a document, GZIP-compressed if ``compress`` says so; by default (``None``) only
+    when it is larger than :data:`COMPRESS_ABOVE` bytes, as Amazon compresses big results."""
+    if compress is None:
+        compress = content is not None and len(content) > COMPRESS_ABOVE
     document = Document(
         document_id=f"amzn1.tortuga.4.eu.{sandbox.random_token(8).lower()}-"
         f"{sandbox.random_token(4).lower()}-{sandbox.random_token(12).lower()}",

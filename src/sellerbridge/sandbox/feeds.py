@@ -1,19 +1,62 @@
-"""Feeds API 2021-06-30 and feed processing. (Being built.)
+"""Feeds API 2021-06-30: feed documents, feeds and their asynchronous processing.
+
+A feed goes the way Amazon describes it (spapi.md §5.3): ``createFeedDocument`` hands out a
+pre-signed upload URL that expires after 5 minutes; the client PUTs the file there;
+``createFeed`` queues the feed (202). It waits ``feed_queue_seconds`` IN_QUEUE, is IN_PROGRESS
+for ``feed_processing_seconds`` (both divided by the time scale) and ends DONE or FATAL with a
+processing report that ``getFeedDocument`` offers for download: GZIP-compressed, and announced
+as such in ``compressionAlgorithm``, when it is large. Only IN_QUEUE feeds can be cancelled.
+``getFeeds`` lists the newest first, and its ``nextToken`` must be sent as the only parameter.
 
 Feed types are processed by processors registered per feed type (``register_processor``):
-``JSON_LISTINGS_FEED`` here, ``UPLOAD_VAT_INVOICE`` in :mod:`.vat_invoices`.
+``JSON_LISTINGS_FEED`` here, ``UPLOAD_VAT_INVOICE`` in :mod:`.vat_invoices`. The XML and flat-file
+listings feeds Amazon removed on 2025-07-31 (``POST_INVENTORY_AVAILABILITY_DATA`` and the others
+of spapi.md §6.1) are still accepted and end FATAL, as they do on Amazon now.
+
+JSON_LISTINGS_FEED (spapi.md §6.2, the schemas in ``spapi/schemas/feeds``):
+
+- A document that is not JSON, breaks the feed schema outside its messages (the header, the
+  messages array) or names another seller in ``header.sellerId`` ends FATAL; the report says
+  why, with the codes Amazon's reports use for such problems (amzn/selling-partner-api-models
+  #1662, #4679): 4002005 for a missing attribute, 4002006 for anything else.
+- A message that breaks the message schema gets error 4002008 (as in Amazon's reports,
+  amzn/selling-partner-api-models#1641); the other messages are still processed.
+- ``PATCH`` messages are applied as :mod:`.listings` applies ``patchListingsItem``;
+  ``PARTIAL_UPDATE`` as ``replace`` patches of the attributes it names; ``UPDATE`` replaces all
+  attributes (a merchant-fulfilled listing sent without ``fulfillment_availability`` loses its
+  quantity, since the update is complete by definition); ``DELETE`` removes the listing from
+  the feed's marketplaces. A message for an unknown SKU, an Amazon-fulfilled SKU or with a bad
+  quantity gets the issues :mod:`.listings` documents and changes nothing.
+- The report follows ``listings-feed-processing-report-schema-v2``: issues per message,
+  summary counts, and with ``header.report.includedData`` the accepted listings items.
+- Amazon allows 5 JSON_LISTINGS_FEED submissions per 5 minutes (since 2025-05-06, spapi.md
+  §5.3) besides the createFeed usage plan. The sandbox keeps that as a second token bucket per
+  seller, 5 deep and refilled at 5 per 300 seconds times the time scale; over it, createFeed
+  answers 429. Its key ``feeds.createFeed.JSON_LISTINGS_FEED`` takes a usage-plan override
+  (``PUT /_sandbox/usage-plans/...``) like any operation.
+
+Unverified choices: a feed type that the sandbox neither processes nor knows as removed gets
+400, including current Amazon types the sandbox does not model (e.g. POST_ORDER_FULFILLMENT_DATA);
+reports above 100 kB are compressed (Amazon's threshold is not documented); the report of a
+removed feed type is a line of text; the input document of a feed must be the caller's own,
+uploaded, feed document, else 400.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from jsonschema.exceptions import ValidationError, best_match
 from pydantic import BaseModel, Field
 
-from sellerbridge.sandbox.framework import Api
+from sellerbridge.sandbox import documents, listings, spec
+from sellerbridge.sandbox.errors import ApiError, invalid_input, not_found
+from sellerbridge.sandbox.framework import Api, Call, Reply, check_marketplaces, iso
+from sellerbridge.sandbox.history import history_page, history_query
 
 if TYPE_CHECKING:
     from sellerbridge.sandbox.core import Sandbox
@@ -21,6 +64,33 @@ if TYPE_CHECKING:
 api = Api()
 
 ProcessingStatus = Literal["IN_QUEUE", "IN_PROGRESS", "DONE", "FATAL", "CANCELLED"]
+LISTINGS_FEED = "JSON_LISTINGS_FEED"
+LISTINGS_FEED_SCHEMA = "feeds/listings-feed-schema-v2"
+LISTINGS_FEED_LIMIT = spec.OperationSpec(
+    api="feeds",
+    operation_id="createFeed.JSON_LISTINGS_FEED",
+    method="POST",
+    path="/feeds/2021-06-30/feeds",
+    rate=5 / 300,
+    burst=5,
+)
+REMOVED_FEED_TYPES = frozenset(
+    {
+        "POST_INVENTORY_AVAILABILITY_DATA",
+        "POST_FLAT_FILE_PRICEANDQUANTITYONLY_UPDATE_DATA",
+        "POST_FLAT_FILE_INVLOADER_DATA",
+        "POST_FLAT_FILE_LISTINGS_DATA",
+        "POST_PRODUCT_DATA",
+        "POST_PRODUCT_PRICING_DATA",
+        "POST_PRODUCT_OVERRIDES_DATA",
+        "POST_PRODUCT_IMAGE_DATA",
+        "POST_PRODUCT_RELATIONSHIP_DATA",
+        "POST_FLAT_FILE_BOOKLOADER_DATA",
+        "POST_FLAT_FILE_CONVERGENCE_LISTINGS_DATA",
+        "POST_UIEE_BOOKLOADER_DATA",
+    }
+)
+REPORT_CONTENT_TYPE = "application/json; charset=UTF-8"
 
 
 class Feed(BaseModel):
@@ -58,3 +128,350 @@ def register_processor(feed_type: str, processor: FeedProcessor) -> None:
 
 class FeedsState(BaseModel):
     feeds: dict[str, Feed] = Field(default_factory=dict)
+    pending: list[str] = Field(default_factory=list)
+    """Ids of the feeds IN_QUEUE or IN_PROGRESS, oldest first."""
+
+
+# --- processing -----------------------------------------------------------------------------
+
+
+def _removed_feed_type(feed: Feed) -> FeedResult:
+    text = (
+        f"Feed {feed.feed_id}: the feed type {feed.feed_type} was removed on 2025-07-31 and is "
+        "no longer processed. Update listings with JSON_LISTINGS_FEED or the Listings Items "
+        "API (patchListingsItem).\n"
+    )
+    return FeedResult("FATAL", text.encode(), "text/plain; charset=UTF-8")
+
+
+def _finish(sandbox: Sandbox, feed: Feed, end: datetime) -> None:
+    if feed.feed_type in REMOVED_FEED_TYPES:
+        result = _removed_feed_type(feed)
+    else:
+        source = sandbox.state.documents.documents[feed.input_document_id]
+        result = PROCESSORS[feed.feed_type](sandbox, feed, documents.plain_content(source), end)
+    report = documents.create(
+        sandbox,
+        seller_id=feed.seller_id,
+        purpose="feed_result",
+        content_type=result.content_type,
+        now=end,
+        content=result.content,
+    )
+    feed.processing_status = result.status
+    feed.processing_end_time = end
+    feed.result_document_id = report.document_id
+
+
+def _advance(sandbox: Sandbox, now: datetime) -> None:
+    """Move due feeds from IN_QUEUE to IN_PROGRESS, and finished ones to DONE or FATAL."""
+    state = sandbox.state.feeds
+    for feed_id in list(state.pending):
+        feed = state.feeds[feed_id]
+        start = feed.processing_start_time or sandbox.due(
+            feed.created_time, sandbox.config.feed_queue_seconds
+        )
+        if now < start:
+            continue
+        feed.processing_status = "IN_PROGRESS"
+        feed.processing_start_time = start
+        end = sandbox.due(start, sandbox.config.feed_processing_seconds)
+        if now < end:
+            continue
+        _finish(sandbox, feed, end)
+        state.pending.remove(feed_id)
+
+
+def setup(sandbox: Sandbox) -> None:
+    sandbox.on_advance(_advance)
+
+
+# --- JSON_LISTINGS_FEED ---------------------------------------------------------------------
+
+
+def _report(
+    header: dict[str, Any],
+    issues: list[dict[str, Any]],
+    processed: int,
+    accepted: int,
+    items: list[dict[str, Any]] | None = None,
+) -> bytes:
+    summary: dict[str, Any] = {
+        "errors": sum(1 for issue in issues if issue["severity"] == "ERROR"),
+        "warnings": sum(1 for issue in issues if issue["severity"] == "WARNING"),
+        "messagesProcessed": processed,
+        "messagesAccepted": accepted,
+        "messagesInvalid": processed - accepted,
+    }
+    report: dict[str, Any] = {"header": header, "issues": issues, "summary": summary}
+    if items is not None:
+        summary["itemSummary"] = {"items": len(items), "errors": 0, "warnings": 0}
+        report["items"] = items
+    return json.dumps(report, ensure_ascii=False).encode()
+
+
+def _report_issue(issue: listings.Issue, message_id: Any = None, sku: Any = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    if isinstance(message_id, int) and not isinstance(message_id, bool) and message_id >= 1:
+        entry["messageId"] = message_id
+    if isinstance(sku, str) and sku:
+        entry["sku"] = sku
+    entry.update(code=issue.code, severity=issue.severity, message=issue.message)
+    if issue.attribute:
+        entry["attributeName"] = issue.attribute
+    return entry
+
+
+def _fatal(header: dict[str, Any], issues: list[listings.Issue]) -> FeedResult:
+    content = _report(header, [_report_issue(issue) for issue in issues], 0, 0)
+    return FeedResult("FATAL", content, REPORT_CONTENT_TYPE)
+
+
+def _document_issue(problem: ValidationError) -> listings.Issue:
+    where = "/".join(str(part) for part in problem.absolute_path) or "the document"
+    code = "4002005" if problem.validator == "required" else "4002006"
+    return listings.Issue(code, f"{where}: {problem.message}")
+
+
+def _message_issue(problem: ValidationError) -> listings.Issue:
+    detail = (best_match([problem]) or problem).message
+    return listings.Issue(
+        "4002008",
+        "The provided message did not meet the schema validation requirements for a feed "
+        f"message: {detail}",
+    )
+
+
+def _apply_message(
+    sandbox: Sandbox, feed: Feed, message: dict[str, Any], now: datetime
+) -> list[listings.Issue]:
+    seller_id, sku, marketplaces = feed.seller_id, message["sku"], feed.marketplace_ids
+    operation = message["operationType"]
+    if operation == "DELETE":
+        return listings.delete_listing(sandbox, seller_id, sku, marketplaces, now)
+    if operation == "PATCH":
+        return listings.apply_patches(
+            sandbox, seller_id, sku, marketplaces, message["patches"], now, apply=True
+        )
+    attributes: dict[str, Any] = message["attributes"]
+    if operation == "PARTIAL_UPDATE":
+        patches = [
+            {"op": "replace", "path": f"/attributes/{name}", "value": value}
+            for name, value in attributes.items()
+        ]
+        return listings.apply_patches(
+            sandbox, seller_id, sku, marketplaces, patches, now, apply=True
+        )
+    return listings.replace_attributes(sandbox, seller_id, sku, marketplaces, attributes, now)
+
+
+def process_listings_feed(
+    sandbox: Sandbox, feed: Feed, content: bytes, now: datetime
+) -> FeedResult:
+    """Apply a JSON_LISTINGS_FEED message by message and write its processing report."""
+    header: dict[str, Any] = {"sellerId": feed.seller_id, "version": "2.0", "feedId": feed.feed_id}
+    try:
+        document = json.loads(content)
+    except ValueError as error:  # not UTF-8, or not JSON
+        return _fatal(
+            header, [listings.Issue("4002006", f"The feed document is not valid JSON: {error}")]
+        )
+    by_message: dict[int, ValidationError] = {}
+    whole: list[ValidationError] = []
+    for problem in spec.document_schema(LISTINGS_FEED_SCHEMA).iter_errors(document):
+        path = list(problem.absolute_path)
+        if len(path) >= 2 and path[0] == "messages" and isinstance(path[1], int):
+            by_message.setdefault(path[1], problem)
+        else:
+            whole.append(problem)
+    if whole:
+        return _fatal(header, [_document_issue(problem) for problem in whole])
+    if document["header"]["sellerId"] != feed.seller_id:
+        return _fatal(
+            header,
+            [
+                listings.Issue(
+                    "4002006",
+                    f"header/sellerId: {document['header']['sellerId']!r} is not the selling "
+                    f"partner that submitted the feed ({feed.seller_id}).",
+                )
+            ],
+        )
+    issues: list[dict[str, Any]] = []
+    accepted: list[str] = []
+    for index, message in enumerate(document["messages"]):
+        problem = by_message.get(index)
+        if problem is not None:  # the message may lack any field, or not be an object at all
+            fields = message if isinstance(message, dict) else {}
+            issues.append(
+                _report_issue(_message_issue(problem), fields.get("messageId"), fields.get("sku"))
+            )
+            continue
+        found = _apply_message(sandbox, feed, message, now)
+        issues.extend(_report_issue(issue, message["messageId"], message["sku"]) for issue in found)
+        if not any(issue.severity == "ERROR" for issue in found):
+            accepted.append(message["sku"])
+    items = None
+    requested = document["header"].get("report")
+    if requested is not None:
+        header["report"] = requested
+        items = []
+        for sku in dict.fromkeys(accepted):
+            listing = listings.find_listing(sandbox, feed.seller_id, sku)
+            if listing is not None:
+                items.append(
+                    listings.render_item(
+                        sandbox,
+                        feed.seller_id,
+                        listing,
+                        feed.marketplace_ids,
+                        requested["includedData"],
+                    )
+                )
+    content = _report(header, issues, len(document["messages"]), len(accepted), items)
+    return FeedResult("DONE", content, REPORT_CONTENT_TYPE)
+
+
+register_processor(LISTINGS_FEED, process_listings_feed)
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+def _feed_json(feed: Feed) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "feedId": feed.feed_id,
+        "feedType": feed.feed_type,
+        "marketplaceIds": feed.marketplace_ids,
+        "createdTime": iso(feed.created_time),
+        "processingStatus": feed.processing_status,
+    }
+    if feed.processing_start_time is not None:
+        body["processingStartTime"] = iso(feed.processing_start_time)
+    if feed.processing_end_time is not None:
+        body["processingEndTime"] = iso(feed.processing_end_time)
+    if feed.result_document_id is not None:
+        body["resultFeedDocumentId"] = feed.result_document_id
+    return body
+
+
+def _own_feed(call: Call) -> Feed:
+    feed_id = call.path["feedId"]
+    feed = call.sandbox.state.feeds.feeds.get(feed_id)
+    if feed is None or feed.seller_id != call.seller.seller_id:
+        raise not_found(f"Feed {feed_id} not found.")
+    return feed
+
+
+@api.operation("feeds.createFeedDocument")
+def create_feed_document(call: Call) -> Reply:
+    content_type = call.body["contentType"].strip()
+    if not content_type:
+        raise invalid_input("contentType must name the content type of the feed.")
+    document = documents.create(
+        call.sandbox,
+        seller_id=call.seller.seller_id,
+        purpose="feed",
+        content_type=content_type,
+        now=call.now,
+    )
+    url = documents.presigned_url(call.sandbox, call.base_url, document, call.now)
+    return Reply(status=201, body={"feedDocumentId": document.document_id, "url": url})
+
+
+def _take_listings_feed_token(call: Call) -> None:
+    try:
+        call.sandbox.throttle.take(call.seller.seller_id, LISTINGS_FEED_LIMIT)
+    except ApiError as error:
+        raise ApiError(
+            error.status,
+            error.code,
+            error.message,
+            "JSON_LISTINGS_FEED takes at most 5 submissions per 5 minutes per selling partner.",
+        ) from None
+
+
+@api.operation("feeds.createFeed")
+def create_feed(call: Call) -> Reply:
+    body = call.body
+    feed_type: str = body["feedType"]
+    if feed_type not in PROCESSORS and feed_type not in REMOVED_FEED_TYPES:
+        raise invalid_input(
+            f"Invalid feedType: {feed_type}.",
+            f"The sandbox processes {', '.join(sorted(PROCESSORS))}.",
+        )
+    check_marketplaces(call.seller, body["marketplaceIds"])
+    document_id: str = body["inputFeedDocumentId"]
+    source = call.sandbox.state.documents.documents.get(document_id)
+    if source is None or source.seller_id != call.seller.seller_id or source.purpose != "feed":
+        raise invalid_input(f"Invalid inputFeedDocumentId: {document_id}.")
+    if source.content is None:
+        raise invalid_input(
+            f"The feed document {document_id} has no content: upload it to its URL first."
+        )
+    if feed_type == LISTINGS_FEED:
+        _take_listings_feed_token(call)
+    feed = Feed(
+        feed_id=str(50_019_000_000 + call.sandbox.next_number()),
+        seller_id=call.seller.seller_id,
+        feed_type=feed_type,
+        marketplace_ids=body["marketplaceIds"],
+        feed_options=body.get("feedOptions", {}),
+        input_document_id=document_id,
+        created_time=call.now,
+    )
+    call.sandbox.state.feeds.feeds[feed.feed_id] = feed
+    call.sandbox.state.feeds.pending.append(feed.feed_id)
+    return Reply(status=202, body={"feedId": feed.feed_id})
+
+
+@api.operation("feeds.getFeed")
+def get_feed(call: Call) -> Reply:
+    return Reply(body=_feed_json(_own_feed(call)))
+
+
+@api.operation("feeds.cancelFeed")
+def cancel_feed(call: Call) -> Reply:
+    feed = _own_feed(call)
+    if feed.processing_status != "IN_QUEUE":
+        raise invalid_input(
+            f"Feed {feed.feed_id} is {feed.processing_status}: only feeds IN_QUEUE can be "
+            "cancelled."
+        )
+    feed.processing_status = "CANCELLED"
+    call.sandbox.state.feeds.pending.remove(feed.feed_id)
+    return Reply()
+
+
+@api.operation("feeds.getFeeds")
+def get_feeds(call: Call) -> Reply:
+    page, next_token = history_page(
+        call,
+        history_query(call, "feedTypes"),
+        call.sandbox.state.feeds.feeds.values(),
+        number=lambda feed: int(feed.feed_id),
+        kind=lambda feed: feed.feed_type,
+    )
+    body: dict[str, Any] = {"feeds": [_feed_json(feed) for feed in page]}
+    if next_token:
+        body["nextToken"] = next_token
+    return Reply(body=body)
+
+
+@api.operation("feeds.getFeedDocument")
+def get_feed_document(call: Call) -> Reply:
+    document_id = call.path["feedDocumentId"]
+    document = call.sandbox.state.documents.documents.get(document_id)
+    if (
+        document is None
+        or document.seller_id != call.seller.seller_id
+        or document.purpose not in ("feed", "feed_result")
+    ):
+        raise not_found(f"Feed document {document_id} not found.")
+    body: dict[str, Any] = {
+        "feedDocumentId": document.document_id,
+        "url": documents.presigned_url(call.sandbox, call.base_url, document, call.now),
+    }
+    if document.compression is not None:
+        body["compressionAlgorithm"] = document.compression
+    return Reply(body=body)

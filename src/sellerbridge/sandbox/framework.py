@@ -19,9 +19,10 @@ each request changes the state atomically.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -89,6 +90,42 @@ class Call:
             raise invalid_input(f"Missing required parameter {name}.")
         return values
 
+    def time(self, name: str) -> datetime | None:
+        """An ISO 8601 parameter as an aware UTC datetime (no offset reads as UTC), or 400."""
+        value = self.query(name)
+        return None if not value else parse_time(value, name)
+
+    def integer(self, name: str, *, default: int, lowest: int, highest: int) -> int:
+        raw = self.query(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise invalid_input(f"{name} must be an integer, not {raw!r}.") from None
+        if not lowest <= value <= highest:
+            raise invalid_input(f"{name} must be between {lowest} and {highest}.")
+        return value
+
+    def choices(
+        self, name: str, allowed: Collection[str], default: Sequence[str] = ()
+    ) -> list[str]:
+        """A list parameter whose values must come from ``allowed``."""
+        values = self.query_list(name) or list(default)
+        wrong = [value for value in values if value not in allowed]
+        if wrong:
+            raise invalid_input(
+                f"Invalid {name}: {', '.join(wrong)}.",
+                f"Allowed values: {', '.join(sorted(allowed))}.",
+            )
+        return values
+
+    def marketplaces(self, name: str = "marketplaceIds") -> list[str]:
+        """A required list of marketplace ids, each one the seller sells on."""
+        values = self.required_list(name)
+        check_marketplaces(self.seller, values)
+        return values
+
     @property
     def base_url(self) -> str:
         return str(self.request.base_url).rstrip("/")
@@ -140,6 +177,42 @@ class Api:
             return endpoint
 
         return register
+
+
+def check_marketplaces(seller: Seller, marketplace_ids: Sequence[str]) -> None:
+    """400 unless the seller sells on every marketplace named."""
+    foreign = [mid for mid in marketplace_ids if mid not in seller.marketplace_ids]
+    if foreign:
+        raise invalid_input(
+            f"Invalid marketplaceIds: {', '.join(foreign)}.",
+            "The selling partner does not sell on these marketplaces.",
+        )
+
+
+def parse_time(value: str, name: str) -> datetime:
+    """An ISO 8601 date-time as an aware UTC datetime (no offset reads as UTC), or 400."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise invalid_input(f"{name} is not an ISO 8601 date-time: {value!r}.") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def encode_token(data: dict[str, Any]) -> str:
+    """An opaque page token carrying ``data`` (the query it continues)."""
+    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str, name: str) -> dict[str, Any]:
+    """The data of a token made by :func:`encode_token`, or 400."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except ValueError:
+        raise invalid_input(f"Invalid {name}.") from None
+    if not isinstance(data, dict):
+        raise invalid_input(f"Invalid {name}.")
+    return data
 
 
 def _json_default(value: Any) -> Any:

@@ -38,3 +38,11 @@ MARKETPLACES: tuple[Marketplace, ...] = (
 BY_ID = {marketplace.id: marketplace for marketplace in MARKETPLACES}
 BY_CODE = {marketplace.code: marketplace for marketplace in MARKETPLACES}
 EUROPE = tuple(marketplace for marketplace in MARKETPLACES if marketplace.region == "EU")
+
+EU_COUNTRIES = frozenset(
+    {
+        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+        "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    }
+)  # fmt: skip
+"""The member states of the European Union (for VAT: Great Britain is not one of them)."""

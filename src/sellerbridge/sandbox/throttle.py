@@ -9,6 +9,7 @@ reports the applied rate in ``x-amzn-RateLimit-Limit``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sellerbridge.sandbox.errors import ApiError
@@ -24,8 +25,9 @@ class _Bucket:
 
 
 class Throttle:
-    def __init__(self, time_scale: float) -> None:
+    def __init__(self, time_scale: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.time_scale = time_scale
+        self._clock = clock
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self.overrides: dict[str, tuple[float, int]] = {}
         """Per-operation (rate, burst) replacing Amazon's default plan, e.g. a raised plan."""
@@ -37,7 +39,7 @@ class Throttle:
     def take(self, partner: str, operation: OperationSpec) -> None:
         """Take a token for ``partner`` calling ``operation``, or raise 429."""
         rate, burst = self.plan(operation)
-        now = time.monotonic()
+        now = self._clock()
         bucket = self._buckets.setdefault((partner, operation.key), _Bucket(float(burst), now))
         bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
