@@ -111,8 +111,13 @@ def conformance_errors(operation_key: str, response: httpx.Response) -> list[str
     return problems
 
 
+CONFORMED: set[tuple[str, str]] = set()
+"""(operation, "success" or "error") pairs whose responses were validated in this test run."""
+
+
 def assert_conforms(operation_key: str, response: httpx.Response) -> None:
     problems = conformance_errors(operation_key, response)
     assert not problems, (
         f"{operation_key} {response.status_code}: {problems}\n{response.text[:2000]}"
     )
+    CONFORMED.add((operation_key, "success" if response.status_code < 400 else "error"))

@@ -108,3 +108,9 @@ def test_restricted_data_tokens_are_issued_for_restricted_paths_only(live: LiveS
     malformed = live.call("POST", path, json={"restrictedResources": [{"method": "FETCH"}]})
     assert malformed.status_code == 400
     assert_conforms("tokens.createRestrictedDataToken", malformed)
+
+
+def test_the_account_needs_a_valid_token(live: LiveSandbox) -> None:
+    refused = live.call("GET", "/sellers/v1/account", token="Atza|forged")
+    assert refused.status_code == 403
+    assert_conforms("sellers.getAccount", refused)

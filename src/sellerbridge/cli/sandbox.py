@@ -151,6 +151,112 @@ def suspend(seller_id: str, marketplace: str, url: Url = DEFAULT_URL) -> None:
     _console.print(f"{seller_id} is suspended on {marketplace}.")
 
 
+@sellers_app.command("health")
+def account_health(
+    seller_id: str,
+    marketplace: Annotated[
+        str | None, typer.Option(help="Marketplace code or id; default: all of the seller's.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="A figure as name=value, e.g. accountStatus=AT_RISK or lateShipmentRate=0.06.",
+        ),
+    ] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Change account-health figures the seller performance report shows."""
+    body: dict[str, Any] = {}
+    for pair in set_ or []:
+        name, separator, value = pair.partition("=")
+        if not separator:
+            raise DomainError(f"--set {pair!r} is not name=value.")
+        body[name.strip()] = json.loads(value) if _is_number(value) else value
+    if marketplace:
+        body["marketplace"] = marketplace
+    _print_json(_admin(url, "PUT", f"/sellers/{seller_id}/account-health", body))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@orders_app.command("generate")
+def generate_orders(
+    count: Annotated[int, typer.Argument(min=1)],
+    seller: Annotated[str | None, typer.Option(help="Seller id; default: the first.")] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Generate realistic orders, dated back from now."""
+    body: dict[str, Any] = {"count": count}
+    if seller:
+        body["seller_id"] = seller
+    result = _admin(url, "POST", "/orders/generate", body)
+    _console.print(f"{result['generated']} order(s) generated.")
+
+
+@orders_app.command("event")
+def order_event(
+    order_id: str,
+    event: Annotated[str, typer.Argument(help="pay, ship_fba, request_cancel, cancel or deliver.")],
+    reason: Annotated[str | None, typer.Option(help="Why (cancellations).")] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Move an order through its lifecycle, as buyers and Amazon do."""
+    body: dict[str, Any] = {"event": event}
+    if reason:
+        body["reason"] = reason
+    order = _admin(url, "POST", f"/orders/{order_id}/events", body)
+    _console.print(f"Order {order_id} is {order['status']}.")
+
+
+@orders_app.command("list")
+def list_orders(
+    seller: Annotated[str | None, typer.Option(help="Only this seller's.")] = None,
+    status: Annotated[str | None, typer.Option(help="e.g. UNSHIPPED, SHIPPED.")] = None,
+    last: Annotated[int, typer.Option(min=1)] = 30,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Orders with their packages and tracking numbers, newest last."""
+    output = table(None, "Order", "Marketplace", "By", "Status", "Total>", "Packages")
+    for order in _admin(url, "GET", "/orders", seller_id=seller, status=status)[-last:]:
+        packages = ", ".join(
+            f"{p['carrier_code']} {p['tracking_number']}" for p in order["packages"]
+        )
+        output.add_row(
+            order["order_id"],
+            order["marketplace_id"],
+            order["fulfilled_by"],
+            order["status"],
+            f"{order['grand_total']} {order['currency']}",
+            packages,
+        )
+    _console.print(output)
+
+
+@app.command()
+def listings(
+    seller: Annotated[str | None, typer.Option(help="Only this seller's.")] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Listing quantities per SKU and marketplace, as Amazon holds them."""
+    _print_json(_admin(url, "GET", "/listings", seller_id=seller))
+
+
+@app.command()
+def invoices(
+    seller: Annotated[str | None, typer.Option(help="Only this seller's.")] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Invoices uploaded with UPLOAD_VAT_INVOICE, accepted or rejected with the reason."""
+    _print_json(_admin(url, "GET", "/invoices", seller_id=seller))
+
+
 @app.command("expire-tokens")
 def expire_tokens(url: Url = DEFAULT_URL) -> None:
     """Let every access token expire now, to test token refresh."""
