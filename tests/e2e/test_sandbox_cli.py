@@ -99,7 +99,8 @@ def test_serve_and_steer_a_sandbox(served: tuple[str, subprocess.Popen[str], Pat
     process.send_signal(signal.SIGINT)  # Ctrl-C: the state is saved on the way out
     output, _ = process.communicate(timeout=30)
     assert f"Seller {seller_id}" in output
-    assert "client secret" in output
+    assert "LWA client secret" in output
+    assert sellers[0]["refresh_token"] in output  # on one line, whole
     saved = json.loads(state.read_text())
     assert len(saved["orders"]["orders"]) == 35
 

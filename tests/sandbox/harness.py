@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 
 from sellerbridge.sandbox import SandboxConfig, build_sandbox, create_app, spec
-from sellerbridge.sandbox.core import Sandbox, Seller
+from sellerbridge.sandbox.core import Application, Sandbox, Seller
 
 
 @dataclass
@@ -24,6 +24,11 @@ class LiveSandbox:
     sandbox: Sandbox
     http: httpx.Client
     _tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def app(self) -> Application:
+        """The LWA app every seller of the sandbox authorised."""
+        return self.sandbox.application
 
     @property
     def seller(self) -> Seller:
@@ -40,8 +45,8 @@ class LiveSandbox:
             response = self.lwa(
                 grant_type="refresh_token",
                 refresh_token=seller.refresh_token,
-                client_id=seller.client_id,
-                client_secret=seller.client_secret,
+                client_id=self.app.client_id,
+                client_secret=self.app.client_secret,
             )
             response.raise_for_status()
             self._tokens[seller.seller_id] = response.json()["access_token"]

@@ -12,8 +12,8 @@ def test_a_refresh_token_buys_an_hour_of_access(live: LiveSandbox) -> None:
     response = live.lwa(
         grant_type="refresh_token",
         refresh_token=seller.refresh_token,
-        client_id=seller.client_id,
-        client_secret=seller.client_secret,
+        client_id=live.app.client_id,
+        client_secret=live.app.client_secret,
     )
     assert response.status_code == 200
     body = response.json()
@@ -30,24 +30,41 @@ def test_wrong_credentials_get_the_lwa_errors(live: LiveSandbox) -> None:
     seller = live.seller
     bad_secret = live.lwa(
         grant_type="refresh_token", refresh_token=seller.refresh_token,
-        client_id=seller.client_id, client_secret="wrong",
+        client_id=live.app.client_id, client_secret="wrong",
     )  # fmt: skip
     assert bad_secret.status_code == 401
     assert bad_secret.json()["error"] == "invalid_client"
     bad_grant = live.lwa(
         grant_type="refresh_token", refresh_token="Atzr|nope",
-        client_id=seller.client_id, client_secret=seller.client_secret,
+        client_id=live.app.client_id, client_secret=live.app.client_secret,
     )  # fmt: skip
     assert bad_grant.status_code == 400
     assert bad_grant.json()["error"] == "invalid_grant"
     assert live.lwa(grant_type="password").json()["error"] == "unsupported_grant_type"
 
 
+def test_one_app_serves_every_seller_that_authorised_it(live: LiveSandbox) -> None:
+    other = live.admin("POST", "/sellers", json={"name": "Zweiter Shop", "marketplaces": ["PL"]})
+    assert (other["client_id"], other["client_secret"]) == (
+        live.app.client_id,
+        live.app.client_secret,
+    )
+    response = live.lwa(
+        grant_type="refresh_token", refresh_token=other["refresh_token"],
+        client_id=live.app.client_id, client_secret=live.app.client_secret,
+    )  # fmt: skip
+    token = response.json()["access_token"]
+    payload = live.call("GET", PARTICIPATIONS, token=token).json()["payload"]
+    assert [p["marketplace"]["countryCode"] for p in payload] == ["PL"]
+    logged = live.admin("GET", "/requests", params={"operation": "lwa.token"})
+    assert logged[-1]["seller_id"] == other["seller_id"]
+    assert logged[-1]["status"] == 200
+
+
 def test_grantless_tokens_cannot_read_seller_data(live: LiveSandbox) -> None:
-    seller = live.seller
     response = live.lwa(
         grant_type="client_credentials", scope="sellingpartnerapi::notifications",
-        client_id=seller.client_id, client_secret=seller.client_secret,
+        client_id=live.app.client_id, client_secret=live.app.client_secret,
     )  # fmt: skip
     assert response.status_code == 200
     denied = live.call("GET", PARTICIPATIONS, token=response.json()["access_token"])
@@ -66,13 +83,13 @@ def test_expired_revoked_and_missing_tokens_are_refused_with_403(live: LiveSandb
 
     fresh = live.lwa(
         grant_type="refresh_token", refresh_token=live.seller.refresh_token,
-        client_id=live.seller.client_id, client_secret=live.seller.client_secret,
+        client_id=live.app.client_id, client_secret=live.app.client_secret,
     ).json()["access_token"]  # fmt: skip
     live.admin("POST", f"/sellers/{live.seller.seller_id}/revoke")
     assert live.call("GET", PARTICIPATIONS, token=fresh).status_code == 403
     refused = live.lwa(
         grant_type="refresh_token", refresh_token=live.seller.refresh_token,
-        client_id=live.seller.client_id, client_secret=live.seller.client_secret,
+        client_id=live.app.client_id, client_secret=live.app.client_secret,
     )  # fmt: skip
     assert refused.json()["error"] == "invalid_grant"
     missing = live.http.get(PARTICIPATIONS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -60,6 +61,42 @@ def test_the_same_seed_gives_the_same_orders(
     assert first == again
     other_seed = start_sandbox(seed=8, orders=1000, anchor=ANCHOR).admin("GET", "/orders")
     assert {o["order_id"] for o in other_seed}.isdisjoint({o["order_id"] for o in first})
+
+
+TIMES = ("created_time", "last_updated_time", "ship_by_earliest", "ship_by_latest",
+         "deliver_by_earliest", "deliver_by_latest")  # fmt: skip
+
+
+def without_times(order: dict[str, Any]) -> dict[str, Any]:
+    """An order as the admin API shows it, minus every timestamp."""
+    return {
+        key: value
+        for key, value in order.items()
+        if key not in (*TIMES, "packages", "fba_shipment")
+    } | {
+        "packages": [
+            {k: v for k, v in p.items() if k not in ("ship_date", "created_at", "delivered_at")}
+            for p in order["packages"]
+        ],
+    }
+
+
+def test_every_start_with_the_same_seed_has_the_same_orders(
+    start_sandbox: Callable[..., LiveSandbox],
+) -> None:
+    # As `sellerbridge sandbox serve --orders 1000 --seed 7` twice: dated back from each start.
+    first = start_sandbox(seed=7, orders=1000).admin("GET", "/orders")
+    time.sleep(1.1)
+    again = start_sandbox(seed=7, orders=1000).admin("GET", "/orders")
+    assert [without_times(o) for o in first] == [without_times(o) for o in again]
+    assert first[0]["created_time"] != again[0]["created_time"]  # only the times moved
+
+
+def test_a_second_batch_brings_new_orders(seven: LiveSandbox) -> None:
+    before = {order["order_id"] for order in seven.admin("GET", "/orders")}
+    added = seven.admin("POST", "/orders/generate", json={"count": 50})["order_ids"]
+    assert len(added) == 50
+    assert before.isdisjoint(added)
 
 
 def test_the_orders_cover_every_case_a_connector_meets(seven: LiveSandbox) -> None:

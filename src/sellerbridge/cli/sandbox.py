@@ -64,14 +64,16 @@ def serve(
     _console.print(f"SP-API sandbox on {base_url}", style="bold")
     _console.print(f"  LWA token endpoint: {base_url}/auth/o2/token")
     _console.print(f"  time scale {time_scale:g}, seed {seed}, state {state or 'in memory'}")
+    # Credentials are printed without wrapping, so that copying them gives them whole.
+    application = sandbox.application
+    _console.print(f"LWA client id      {application.client_id}", soft_wrap=True)
+    _console.print(f"LWA client secret  {application.client_secret}", soft_wrap=True)
     for seller in sandbox.state.sellers.values():
         orders_of = sum(
             o.seller_id == seller.seller_id for o in sandbox.state.orders.orders.values()
         )
         _console.print(f"Seller {seller.seller_id} ({seller.name}), {orders_of} orders")
-        _console.print(f"  client id      {seller.client_id}")
-        _console.print(f"  client secret  {seller.client_secret}")
-        _console.print(f"  refresh token  {seller.refresh_token}")
+        _console.print(f"  refresh token  {seller.refresh_token}", soft_wrap=True)
     _console.print("These are sandbox credentials; they open nothing at Amazon.")
     uvicorn.run(create_app(sandbox=sandbox), host=host, port=port, log_level="warning")
 

@@ -17,7 +17,7 @@ from sellerbridge.sandbox.framework import Api
 from sellerbridge.sandbox.marketplaces import BY_CODE, EUROPE
 
 if TYPE_CHECKING:
-    from sellerbridge.sandbox.core import Sandbox
+    from sellerbridge.sandbox.core import Sandbox, Seller
 
 api = Api()
 
@@ -34,21 +34,32 @@ def marketplace_ids(codes_or_ids: list[str]) -> list[str]:
     return [BY_CODE[value].id if value in BY_CODE else value for value in codes_or_ids]
 
 
+def seller_view(sandbox: Sandbox, seller: Seller) -> dict[str, Any]:
+    """A seller with the app's LWA credentials: everything a connector needs to connect."""
+    application = sandbox.application
+    return seller.model_dump() | {
+        "client_id": application.client_id,
+        "client_secret": application.client_secret,
+    }
+
+
 @api.admin("POST", "/_sandbox/sellers")
 async def create_seller(sandbox: Sandbox, request: Request) -> Any:
     """Create a selling partner; returns the LWA credentials the connector needs."""
     body = await json_body(request)
+    if not isinstance(body, dict):
+        raise invalid_input('Give {"name", "marketplaces": [...], "seller_id"} as an object.')
     seller = sandbox.create_seller(
         name=body.get("name", "Sandbox Seller"),
         marketplace_ids=marketplace_ids(body.get("marketplaces", [m.code for m in EUROPE])),
         seller_id=body.get("seller_id"),
     )
-    return seller.model_dump()
+    return seller_view(sandbox, seller)
 
 
 @api.admin("GET", "/_sandbox/sellers")
 def list_sellers(sandbox: Sandbox, request: Request) -> Any:
-    return [seller.model_dump() for seller in sandbox.state.sellers.values()]
+    return [seller_view(sandbox, seller) for seller in sandbox.state.sellers.values()]
 
 
 @api.admin("POST", "/_sandbox/sellers/{seller_id}/revoke")
@@ -60,7 +71,7 @@ def revoke(sandbox: Sandbox, request: Request) -> Any:
 
 @api.admin("POST", "/_sandbox/sellers/{seller_id}/marketplaces/{marketplace}/suspend")
 def suspend_marketplace(sandbox: Sandbox, request: Request) -> Any:
-    seller = sandbox.seller(request.path_params["seller_id"])
+    seller = sandbox.known_seller(request.path_params["seller_id"])
     (marketplace_id,) = marketplace_ids([request.path_params["marketplace"]])
     if marketplace_id not in seller.marketplace_ids:
         raise invalid_input(f"{seller.seller_id} does not sell on {marketplace_id}.")
@@ -94,16 +105,13 @@ def get_faults(sandbox: Sandbox, request: Request) -> Any:
 
 @api.admin("PUT", "/_sandbox/usage-plans/{operation}")
 async def set_usage_plan(sandbox: Sandbox, request: Request) -> Any:
-    """Give the seller a raised (or lowered) plan for one operation: ``{"rate", "burst"}``."""
+    """Give one operation a raised (or lowered) plan, for every seller: ``{"rate", "burst"}``."""
     body = await json_body(request)
     try:
-        sandbox.throttle.overrides[request.path_params["operation"]] = (
-            float(body["rate"]),
-            int(body["burst"]),
-        )
+        rate, burst = float(body["rate"]), int(body["burst"])
     except (KeyError, TypeError, ValueError):
         raise invalid_input('Give {"rate": <requests per second>, "burst": <n>}.') from None
-    sandbox.throttle.reset()
+    sandbox.throttle.override(request.path_params["operation"], rate, burst)
     return {
         "operation": request.path_params["operation"],
         "rate": body["rate"],
@@ -132,4 +140,4 @@ def save(sandbox: Sandbox, request: Request) -> Any:
 
 @api.admin("GET", "/_sandbox/state")
 def state(sandbox: Sandbox, request: Request) -> Any:
-    return sandbox.state.model_dump(mode="json", exclude={"tokens", "documents"})
+    return sandbox.state.model_dump(mode="json", exclude={"tokens", "documents", "random_state"})

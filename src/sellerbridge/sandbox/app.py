@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from sellerbridge.sandbox import (
@@ -21,7 +25,7 @@ from sellerbridge.sandbox import (
 )
 from sellerbridge.sandbox.config import SandboxConfig
 from sellerbridge.sandbox.core import Sandbox
-from sellerbridge.sandbox.framework import admin_route, operation_route
+from sellerbridge.sandbox.framework import admin_route, json_response, operation_route
 from sellerbridge.sandbox.generator import generate_orders
 from sellerbridge.sandbox.marketplaces import EUROPE
 
@@ -60,6 +64,24 @@ def create_app(config: SandboxConfig | None = None, sandbox: Sandbox | None = No
         yield
         sandbox.save()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    async def unserved(request: Request, error: Exception) -> Response:
+        """Paths and methods the sandbox does not serve answer in SP-API's error format."""
+        status = error.status_code if isinstance(error, HTTPException) else 500
+        code, message = (
+            ("NotFound", f"The sandbox does not serve {request.method} {request.url.path}.")
+            if status == 404
+            else ("MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+        )
+        return json_response(
+            status,
+            {"errors": [{"code": code, "message": message}]},
+            {"x-amzn-RequestId": str(uuid.uuid4())},
+        )
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: unserved, 405: unserved},
+    )
     app.state.sandbox = sandbox
     return app

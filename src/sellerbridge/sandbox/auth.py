@@ -8,6 +8,8 @@ Wrong client credentials give 401 ``invalid_client``; an unknown or revoked refr
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
@@ -24,11 +26,9 @@ if TYPE_CHECKING:
 
 api = Api()
 
-RESTRICTED_PATH_PREFIXES = (
-    "/orders/v0/orders",
-    "/mfn/v0/shipments",
-    "/reports/2021-06-30/documents",
-)
+ORDERS_V0 = "/orders/v0/orders"
+REPORT_DOCUMENTS = "/reports/2021-06-30/documents"
+RESTRICTED_PATH_PREFIXES = (ORDERS_V0, "/mfn/v0/shipments", REPORT_DOCUMENTS)
 
 
 def _lwa_error(status: int, error: str, description: str) -> Response:
@@ -42,48 +42,59 @@ def routes(sandbox: Sandbox) -> list[Route]:
         fields = {
             key: values[0] for key, values in parse_qs((await request.body()).decode()).items()
         }
-        grant_type = fields.get("grant_type")
-        client_id, client_secret = fields.get("client_id"), fields.get("client_secret")
+        response, seller_id = _exchange(sandbox, fields, now)
         sandbox.log_request(
-            request_id="lwa", at=now, method="POST", path="/auth/o2/token",
-            operation="lwa.token", seller_id=None, status=0, fault=None,
+            request_id=str(uuid.uuid4()), at=now, method="POST", path="/auth/o2/token",
+            operation="lwa.token", seller_id=seller_id, status=response.status_code, fault=None,
         )  # fmt: skip
-        if grant_type not in ("refresh_token", "client_credentials"):
-            return _lwa_error(
-                400,
-                "unsupported_grant_type",
-                "The authorization grant type is not supported by the authorization server",
-            )
-        if not client_id or not client_secret:
-            return _lwa_error(
-                400,
-                "invalid_request",
-                "The request is missing a required parameter : client_id or client_secret",
-            )
-        seller = sandbox.seller_by_client(client_id)
-        if seller is None or seller.client_secret != client_secret:
-            return _lwa_error(401, "invalid_client", "Client authentication failed")
-        if grant_type == "client_credentials":
-            issued = sandbox.issue_token(
-                "grantless", client_id, None, now, scope=fields.get("scope")
-            )
-        else:
-            if fields.get("refresh_token") != seller.refresh_token or seller.revoked:
-                return _lwa_error(
-                    400,
-                    "invalid_grant",
-                    "The request has an invalid grant parameter : refresh_token",
-                )
-            issued = sandbox.issue_token("access", client_id, seller.seller_id, now)
-        return JSONResponse(
-            {
-                "access_token": issued.token,
-                "token_type": "bearer",
-                "expires_in": sandbox.config.access_token_seconds,
-            }
-        )
+        return response
 
     return [Route("/auth/o2/token", token, methods=["POST"])]
+
+
+def _exchange(
+    sandbox: Sandbox, fields: dict[str, str], now: datetime
+) -> tuple[Response, str | None]:
+    """The LWA answer to a token request, and the seller it is for (if any)."""
+    grant_type = fields.get("grant_type")
+    if grant_type not in ("refresh_token", "client_credentials"):
+        return _lwa_error(
+            400,
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server",
+        ), None
+    client_id, client_secret = fields.get("client_id"), fields.get("client_secret")
+    if not client_id or not client_secret:
+        return _lwa_error(
+            400,
+            "invalid_request",
+            "The request is missing a required parameter : client_id or client_secret",
+        ), None
+    application = sandbox.application
+    if (client_id, client_secret) != (application.client_id, application.client_secret):
+        return _lwa_error(401, "invalid_client", "Client authentication failed"), None
+    if grant_type == "client_credentials":
+        issued = sandbox.issue_token("grantless", client_id, None, now, scope=fields.get("scope"))
+        return _token_response(sandbox, issued.token), None
+    seller = sandbox.seller_by_refresh_token(fields.get("refresh_token", ""))
+    if seller is None or seller.revoked:
+        return _lwa_error(
+            400,
+            "invalid_grant",
+            "The request has an invalid grant parameter : refresh_token",
+        ), None
+    issued = sandbox.issue_token("access", client_id, seller.seller_id, now)
+    return _token_response(sandbox, issued.token), seller.seller_id
+
+
+def _token_response(sandbox: Sandbox, token: str) -> Response:
+    return JSONResponse(
+        {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": sandbox.config.access_token_seconds,
+        }
+    )
 
 
 @api.operation("tokens.createRestrictedDataToken")
@@ -95,11 +106,16 @@ def create_restricted_data_token(call: Call) -> Reply:
             raise invalid_input(f"Invalid method {method!r} in restrictedResources.")
         if not path.startswith(RESTRICTED_PATH_PREFIXES):
             raise invalid_input(f"The path {path!r} is not a restricted resource.")
-        resources.append(
-            RestrictedResource(
-                method=method, path=path, data_elements=resource.get("dataElements", [])
+        if path.startswith(REPORT_DOCUMENTS) and "{" in path:
+            raise invalid_input(
+                "A restricted report document needs its specific path.",
+                f"Give {REPORT_DOCUMENTS}/<reportDocumentId>, not {path}.",
             )
-        )
+        if resource.get("dataElements") and not path.startswith(ORDERS_V0):
+            raise invalid_input(
+                "dataElements apply only to the Orders API paths.", f"Remove them for {path}."
+            )
+        resources.append(RestrictedResource(method=method, path=path))
     token = call.sandbox.issue_token(
         "rdt", call.token.client_id, call.seller.seller_id, call.now, restricted_resources=resources
     )

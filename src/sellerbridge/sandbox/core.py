@@ -14,13 +14,13 @@ from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from sellerbridge.sandbox.config import SandboxConfig
 from sellerbridge.sandbox.documents import DocumentsState
-from sellerbridge.sandbox.errors import ApiError, unauthorized
+from sellerbridge.sandbox.errors import ApiError, not_found, unauthorized
 from sellerbridge.sandbox.faults import Faults
 from sellerbridge.sandbox.feeds import FeedsState
 from sellerbridge.sandbox.listings import ListingsState
@@ -33,13 +33,18 @@ from sellerbridge.sandbox.throttle import Throttle
 REQUEST_LOG_SIZE = 20_000
 
 
+class Application(BaseModel):
+    """The developer's app: one LWA client id and secret, whichever sellers authorised it."""
+
+    client_id: str
+    client_secret: str
+
+
 class Seller(BaseModel):
-    """A selling partner with the LWA credentials of the app it authorised."""
+    """A selling partner who authorised the app: its refresh token belongs to the app."""
 
     seller_id: str  # the merchant token, also the sellerId of the Listings API
     name: str
-    client_id: str
-    client_secret: str
     refresh_token: str
     revoked: bool = False
     marketplace_ids: list[str]
@@ -49,7 +54,6 @@ class Seller(BaseModel):
 class RestrictedResource(BaseModel):
     method: str
     path: str
-    data_elements: list[str] = Field(default_factory=list)
 
     def allows(self, method: str, path: str) -> bool:
         if method.upper() != self.method.upper():
@@ -83,6 +87,7 @@ class RequestLogEntry(BaseModel):
 
 
 class SandboxState(BaseModel):
+    application: Application | None = None
     sellers: dict[str, Seller] = Field(default_factory=dict)
     tokens: dict[str, AccessToken] = Field(default_factory=dict)
     orders: OrdersState = Field(default_factory=OrdersState)
@@ -92,6 +97,9 @@ class SandboxState(BaseModel):
     reports: ReportsState = Field(default_factory=ReportsState)
     mfn: MfnState = Field(default_factory=MfnState)
     sequence: int = 0
+    random_state: list[Any] | None = None
+    """Where the seeded generator stood when the state was saved, so that a restarted sandbox
+    goes on drawing new ids and tokens instead of repeating the ones it drew before."""
 
 
 Advancer = Callable[["Sandbox", datetime], None]
@@ -105,6 +113,9 @@ class Sandbox:
         self.throttle = Throttle(config.time_scale)
         self.faults = Faults(config.seed)
         self.random = random.Random(config.seed)
+        if self.state.random_state is not None:
+            version, internal, gauss = self.state.random_state
+            self.random.setstate((version, tuple(internal), gauss))
         self.request_log: deque[RequestLogEntry] = deque(maxlen=REQUEST_LOG_SIZE)
         self._advancers: list[Advancer] = []
         self._seller_hooks: list[SellerHook] = []
@@ -139,17 +150,27 @@ class Sandbox:
 
     # --- sellers and LWA -----------------------------------------------------------------
 
+    @property
+    def application(self) -> Application:
+        """The app every seller authorises; made on first use, from the seed."""
+        if self.state.application is None:
+            self.state.application = Application(
+                client_id="amzn1.application-oa2-client." + self.random_token(32).lower(),
+                client_secret="amzn1.oa2-cs.v1." + self.random_token(64).lower(),
+            )
+        return self.state.application
+
     def create_seller(
         self, name: str, marketplace_ids: list[str], seller_id: str | None = None
     ) -> Seller:
+        """A seller authorises the app: it gets a refresh token for the app's credentials."""
         unknown = [mid for mid in marketplace_ids if mid not in BY_ID]
         if unknown:
             raise ApiError(400, "InvalidInput", f"Unknown marketplace ids: {', '.join(unknown)}")
+        self.application  # noqa: B018 (the app exists before its first seller)
         seller = Seller(
             seller_id=seller_id or "A" + self.random_token(13).upper(),
             name=name,
-            client_id="amzn1.application-oa2-client." + self.random_token(32).lower(),
-            client_secret="amzn1.oa2-cs.v1." + self.random_token(64).lower(),
             refresh_token="Atzr|" + self.random_token(120),
             marketplace_ids=marketplace_ids,
         )
@@ -170,8 +191,10 @@ class Sandbox:
             raise unauthorized("The access token does not belong to a selling partner.")
         return seller
 
-    def seller_by_client(self, client_id: str) -> Seller | None:
-        return next((s for s in self.state.sellers.values() if s.client_id == client_id), None)
+    def seller_by_refresh_token(self, refresh_token: str) -> Seller | None:
+        return next(
+            (s for s in self.state.sellers.values() if s.refresh_token == refresh_token), None
+        )
 
     def issue_token(
         self,
@@ -185,8 +208,11 @@ class Sandbox:
         seconds: int | None = None,
     ) -> AccessToken:
         prefix = {"access": "Atza|", "grantless": "Atc|", "rdt": "Atz.sprdt|"}[kind]
+        value = prefix + self.random_token(96)
+        while value in self.state.tokens:  # never hand one token to two callers
+            value = prefix + self.random_token(96)
         token = AccessToken(
-            token=prefix + self.random_token(96),
+            token=value,
             kind=kind,
             client_id=client_id,
             seller_id=seller_id,
@@ -238,9 +264,16 @@ class Sandbox:
         if not any(resource.allows(method, path) for resource in token.restricted_resources):
             raise unauthorized("The restricted data token is not valid for this resource.")
 
+    def known_seller(self, seller_id: str) -> Seller:
+        """The seller an admin request names, or 404."""
+        seller = self.state.sellers.get(seller_id)
+        if seller is None:
+            raise not_found(f"There is no seller {seller_id!r}.")
+        return seller
+
     def revoke(self, seller_id: str) -> None:
         """The seller withdrew the app's authorisation: its refresh token and tokens die."""
-        self.seller(seller_id).revoked = True
+        self.known_seller(seller_id).revoked = True
 
     def expire_tokens(self, now: datetime) -> int:
         """Let every access token expire now (tests of token refresh)."""
@@ -258,6 +291,7 @@ class Sandbox:
         target = path or self.config.state_file
         if target is None:
             return None
+        self.state.random_state = list(self.random.getstate())
         temporary = target.with_name(target.name + ".tmp")
         temporary.write_text(self.state.model_dump_json(), encoding="utf-8")
         os.replace(temporary, target)

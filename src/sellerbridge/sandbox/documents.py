@@ -68,9 +68,11 @@ def create(
     when it is larger than :data:`COMPRESS_ABOVE` bytes, as Amazon compresses big results."""
     if compress is None:
         compress = content is not None and len(content) > COMPRESS_ABOVE
+    document_id = _new_id(sandbox)
+    while document_id in sandbox.state.documents.documents:
+        document_id = _new_id(sandbox)
     document = Document(
-        document_id=f"amzn1.tortuga.4.eu.{sandbox.random_token(8).lower()}-"
-        f"{sandbox.random_token(4).lower()}-{sandbox.random_token(12).lower()}",
+        document_id=document_id,
         seller_id=seller_id,
         purpose=purpose,
         content_type=content_type,
@@ -80,6 +82,11 @@ def create(
     )
     sandbox.state.documents.documents[document.document_id] = document
     return document
+
+
+def _new_id(sandbox: Sandbox) -> str:
+    token = sandbox.random_token
+    return f"amzn1.tortuga.4.eu.{token(8).lower()}-{token(4).lower()}-{token(12).lower()}"
 
 
 def plain_content(document: Document) -> bytes:
@@ -124,10 +131,26 @@ def _refusal(sandbox: Sandbox, request: Request, document: Document | None) -> R
         return _s3_error(403, "SignatureDoesNotMatch", "The request signature does not match.")
     if sandbox.now().timestamp() > expires:
         return _s3_error(403, "AccessDenied", "Request has expired")
-    if request.method == "PUT" and document.purpose != "feed":
+    return _misuse(request, document)
+
+
+def _misuse(request: Request, document: Document) -> Response | None:
+    """The S3 error for a valid URL used for what it was not signed for; else ``None``."""
+    if request.method == "GET":
+        if document.content is None:
+            return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        return None
+    if document.purpose != "feed":
         return _s3_error(403, "AccessDenied", "This URL is for downloading.")
-    if request.method == "GET" and document.content is None:
-        return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+    if request.headers.get("content-type") != document.content_type:
+        # The URL was signed for the content type given to createFeedDocument; S3 refuses any
+        # other, and this is the most common reason a feed upload fails.
+        return _s3_error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided: "
+            f"upload with Content-Type {document.content_type!r}.",
+        )
     return None
 
 

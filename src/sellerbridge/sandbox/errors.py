@@ -39,3 +39,8 @@ def not_found(message: str) -> ApiError:
 
 def unauthorized(details: str) -> ApiError:
     return ApiError(403, "Unauthorized", "Access to requested resource is denied.", details)
+
+
+INTERNAL_FAILURE = ApiError(
+    500, "InternalFailure", "We encountered an internal error. Please try again."
+)

@@ -45,6 +45,7 @@ uploaded, feed document, else 400.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,14 +57,14 @@ from pydantic import BaseModel, Field
 from sellerbridge.sandbox import documents, listings, spec
 from sellerbridge.sandbox.errors import ApiError, invalid_input, not_found
 from sellerbridge.sandbox.framework import Api, Call, Reply, check_marketplaces, iso
-from sellerbridge.sandbox.history import history_page, history_query
+from sellerbridge.sandbox.history import ProcessingStatus, history_page, history_query
 
 if TYPE_CHECKING:
     from sellerbridge.sandbox.core import Sandbox
 
 api = Api()
+logger = logging.getLogger("sellerbridge.sandbox")
 
-ProcessingStatus = Literal["IN_QUEUE", "IN_PROGRESS", "DONE", "FATAL", "CANCELLED"]
 LISTINGS_FEED = "JSON_LISTINGS_FEED"
 LISTINGS_FEED_SCHEMA = "feeds/listings-feed-schema-v2"
 LISTINGS_FEED_LIMIT = spec.OperationSpec(
@@ -149,7 +150,13 @@ def _finish(sandbox: Sandbox, feed: Feed, end: datetime) -> None:
         result = _removed_feed_type(feed)
     else:
         source = sandbox.state.documents.documents[feed.input_document_id]
-        result = PROCESSORS[feed.feed_type](sandbox, feed, documents.plain_content(source), end)
+        try:
+            result = PROCESSORS[feed.feed_type](sandbox, feed, documents.plain_content(source), end)
+        except Exception:  # a processor's bug must not stop every later request
+            logger.exception("processing feed %s failed", feed.feed_id)
+            result = FeedResult(
+                "FATAL", b"Feed processing failed unexpectedly.\n", "text/plain; charset=UTF-8"
+            )
     report = documents.create(
         sandbox,
         seller_id=feed.seller_id,
@@ -183,6 +190,7 @@ def _advance(sandbox: Sandbox, now: datetime) -> None:
 
 
 def setup(sandbox: Sandbox) -> None:
+    register_processor(LISTINGS_FEED, process_listings_feed)
     sandbox.on_advance(_advance)
 
 
@@ -330,9 +338,6 @@ def process_listings_feed(
                 )
     content = _report(header, issues, len(document["messages"]), len(accepted), items)
     return FeedResult("DONE", content, REPORT_CONTENT_TYPE)
-
-
-register_processor(LISTINGS_FEED, process_listings_feed)
 
 
 # --- operations -----------------------------------------------------------------------------

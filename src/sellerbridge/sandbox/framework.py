@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -33,11 +34,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sellerbridge.sandbox import spec
-from sellerbridge.sandbox.errors import ApiError, invalid_input
-from sellerbridge.sandbox.faults import Fault
+from sellerbridge.sandbox.errors import INTERNAL_FAILURE, ApiError, invalid_input
 
 if TYPE_CHECKING:
     from sellerbridge.sandbox.core import AccessToken, Sandbox, Seller
+
+logger = logging.getLogger("sellerbridge.sandbox")
 
 
 @dataclass
@@ -120,6 +122,17 @@ class Call:
             )
         return values
 
+    def choice(self, name: str, allowed: Collection[str], default: str | None) -> str | None:
+        """A single parameter whose value must come from ``allowed``."""
+        value = self.query(name)
+        if value is None:
+            return default
+        if value not in allowed:
+            raise invalid_input(
+                f"Invalid {name}: {value}.", f"Allowed values: {', '.join(sorted(allowed))}."
+            )
+        return value
+
     def marketplaces(self, name: str = "marketplaceIds") -> list[str]:
         """A required list of marketplace ids, each one the seller sells on."""
         values = self.required_list(name)
@@ -189,13 +202,19 @@ def check_marketplaces(seller: Seller, marketplace_ids: Sequence[str]) -> None:
         )
 
 
-def parse_time(value: str, name: str) -> datetime:
+def parse_time(value: object, name: str) -> datetime:
     """An ISO 8601 date-time as an aware UTC datetime (no offset reads as UTC), or 400."""
     try:
+        if not isinstance(value, str):
+            raise TypeError
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError):
         raise invalid_input(f"{name} is not an ISO 8601 date-time: {value!r}.") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def encode_token(data: dict[str, Any]) -> str:
@@ -246,11 +265,11 @@ def operation_route(sandbox: Sandbox, registration: Registration) -> Route:
         request_id = str(uuid.uuid4())
         headers = {"x-amzn-RequestId": request_id}
         now = sandbox.now()
-        sandbox.advance(now)
         fault = sandbox.faults.draw(operation_spec.key)
         status = 500
         seller_id: str | None = None
         try:
+            sandbox.advance(now)
             if fault is not None and fault.answers_before_handler:
                 status = fault.status
                 return await fault.respond(headers, sandbox.config.hang_seconds)
@@ -282,6 +301,9 @@ def operation_route(sandbox: Sandbox, registration: Registration) -> Route:
             status = error.status
             headers.update(error.headers)
             return json_response(error.status, error.body(), headers)
+        except Exception:  # a bug of the sandbox: answer as Amazon does, keep the traceback
+            logger.exception("%s failed on %s %s", operation_spec.key, request.method, request.url)
+            return json_response(500, INTERNAL_FAILURE.body(), headers)
         finally:
             sandbox.log_request(
                 request_id=request_id,
@@ -294,7 +316,15 @@ def operation_route(sandbox: Sandbox, registration: Registration) -> Route:
                 fault=fault.kind.value if fault else None,
             )
 
-    return Route(operation_spec.path, endpoint, methods=[operation_spec.method])
+    return Route(route_path(operation_spec.path), endpoint, methods=[operation_spec.method])
+
+
+def route_path(model_path: str) -> str:
+    """The model's path as a route; a last ``{parameter}`` may contain slashes (SKUs do)."""
+    head, _, last = model_path.rpartition("/")
+    if last.startswith("{") and last.endswith("}"):
+        return f"{head}/{last[:-1]}:path}}"
+    return model_path
 
 
 async def _body(
@@ -304,8 +334,8 @@ async def _body(
         return None
     raw = await request.body()
     try:
-        body = json.loads(raw or b"null")
-    except json.JSONDecodeError as error:
+        body = json.loads(raw or b"null", parse_constant=_no_constant)
+    except (json.JSONDecodeError, ValueError) as error:
         raise invalid_input("The request body is not valid JSON.", str(error)) from None
     if body is None:
         raise invalid_input("The request body is missing.")
@@ -322,18 +352,18 @@ async def _body(
 
 def admin_route(sandbox: Sandbox, route: AdminRoute) -> Route:
     async def endpoint(request: Request) -> Response:
-        sandbox.advance(sandbox.now())
         try:
+            sandbox.advance(sandbox.now())
             result = route.endpoint(sandbox, request)
             if asyncio.iscoroutine(result):
                 result = await result
         except ApiError as error:
             return json_response(error.status, error.body(), {})
+        except Exception:
+            logger.exception("admin %s %s failed", request.method, request.url)
+            return json_response(500, INTERNAL_FAILURE.body(), {})
         if isinstance(result, Response):
             return result
         return json_response(200, result, {})
 
-    return Route(route.path, endpoint, methods=[route.method])
-
-
-__all__ = ["Api", "Call", "Fault", "Reply", "iso"]
+    return Route(route_path(route.path), endpoint, methods=[route.method])

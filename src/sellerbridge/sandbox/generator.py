@@ -7,7 +7,8 @@ five items, promotions, gift wrap, shipping charges, names like Łukasz or Seán
 addresses, and every fulfilment status with packages where there should be some.
 
 Everything comes from one ``random.Random`` stream derived from the seed, the seller and the
-anchor, so ``--orders 1000 --seed 7`` with a fixed anchor gives the same orders every time.
+batch (the first, second, ... call for that seller); the anchor only fixes the times, counted
+back from it. So ``--orders 1000 --seed 7`` gives the same orders every time.
 
 Amounts follow Amazon's European convention (see :mod:`.order_records`): prices are
 VAT-inclusive, the ``*_tax`` amounts state the VAT contained, rounded half up to the cent per
@@ -47,7 +48,7 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -59,7 +60,6 @@ from sellerbridge.sandbox.catalog import Product, catalogue
 from sellerbridge.sandbox.errors import invalid_input, not_found
 from sellerbridge.sandbox.marketplaces import BY_CODE, BY_ID, EU_COUNTRIES, Marketplace
 from sellerbridge.sandbox.order_records import (
-    CENT,
     ZERO,
     Address,
     FbaShipment,
@@ -69,6 +69,7 @@ from sellerbridge.sandbox.order_records import (
     Package,
     PackageItem,
     TaxTreatment,
+    cents,
 )
 
 if TYPE_CHECKING:
@@ -128,10 +129,6 @@ def tax_treatment(*, ship_from: str, ship_to: str, buyer_vat_number: str | None)
     ):
         return TaxTreatment.INTRA_COMMUNITY
     return TaxTreatment.DOMESTIC if ship_to == ship_from else TaxTreatment.OSS
-
-
-def cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def vat_contained(gross: Decimal, rate: Decimal) -> Decimal:
@@ -909,12 +906,18 @@ def generate_orders(
 ) -> list[Order]:
     """Generate ``count`` orders for ``seller``, dated back from ``anchor``, and store them.
 
-    The same seed, seller, count and anchor give the same orders.
+    The seed and the seller decide the orders; the anchor only decides when they happened. So
+    ``--orders 1000 --seed 7`` gives the same orders on every start, their times counted back
+    from that start. A seller's second batch differs from its first (each batch has its own
+    stream), so generating more never repeats an order.
     """
     if anchor.tzinfo is None:
         raise ValueError("the anchor of generated orders must be timezone-aware")
     anchor = anchor.astimezone(UTC).replace(microsecond=0)
-    random_ = random.Random(f"{sandbox.config.seed}:{seller.seller_id}:orders:{anchor}")
+    batches = sandbox.state.orders.generated_batches
+    batch = batches.get(seller.seller_id, 0)
+    batches[seller.seller_id] = batch + 1
+    random_ = random.Random(f"{sandbox.config.seed}:{seller.seller_id}:orders:{batch}")
     products = catalogue(sandbox.config.seed, seller.seller_id)
     marketplaces = _selling_marketplaces(seller)
     taken = set(sandbox.state.orders.orders)

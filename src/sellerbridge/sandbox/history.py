@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
 from sellerbridge.sandbox.errors import invalid_input
 from sellerbridge.sandbox.framework import Call, decode_token, encode_token, parse_time
 
-PROCESSING_STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
+ProcessingStatus = Literal["IN_QUEUE", "IN_PROGRESS", "DONE", "FATAL", "CANCELLED"]
+PROCESSING_STATUSES: tuple[ProcessingStatus, ...] = get_args(ProcessingStatus)
 RETENTION = timedelta(days=90)
 PAGE_SIZE = 10
 PAGE_MAX = 100

@@ -246,9 +246,6 @@ def _invalid(message: str, attribute: str | None = FULFILLMENT_AVAILABILITY) -> 
     return Issue("90000900", message, ("INVALID_ATTRIBUTE",), attribute)
 
 
-# --- helpers shared with the Feeds API ------------------------------------------------------
-
-
 # --- state ---------------------------------------------------------------------------------
 
 
@@ -635,15 +632,6 @@ def _own_seller(call: Call) -> str:
     return seller_id
 
 
-def _choice(call: Call, name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
-    value = call.query(name)
-    if value is None:
-        return default
-    if value not in allowed:
-        raise invalid_input(f"Invalid {name}: {value}.", f"Allowed values: {', '.join(allowed)}.")
-    return value
-
-
 # --- Listings Items API ---------------------------------------------------------------------
 
 
@@ -669,7 +657,7 @@ def patch_listings_item(call: Call) -> Reply:
     seller_id = _own_seller(call)
     marketplaces = call.marketplaces()
     included = call.choices("includedData", SUBMISSION_DATA, ("issues",))
-    preview = _choice(call, "mode", ("VALIDATION_PREVIEW",), None) is not None
+    preview = call.choice("mode", ("VALIDATION_PREVIEW",), None) is not None
     if "identifiers" in included and not preview:
         raise invalid_input(
             "includedData=identifiers can only be requested with mode=VALIDATION_PREVIEW."
@@ -759,7 +747,7 @@ class _Search:
 
 def _search_filters(call: Call, marketplaces: list[str]) -> _Search:
     identifiers = call.query_list("identifiers")
-    identifiers_type = _choice(call, "identifiersType", IDENTIFIER_TYPES, None)
+    identifiers_type = call.choice("identifiersType", IDENTIFIER_TYPES, None)
     if bool(identifiers) != bool(identifiers_type):
         raise invalid_input("identifiers and identifiersType must be given together.")
     if len(identifiers) > SEARCH_IDENTIFIERS_MAX:
@@ -799,8 +787,8 @@ def search_listings_items(call: Call) -> Reply:
         "pageSize", default=SEARCH_PAGE_SIZE, lowest=1, highest=SEARCH_PAGE_MAX
     )
     search = _search_filters(call, marketplaces)
-    sort_by = _choice(call, "sortBy", SORT_FIELDS, "lastUpdatedDate") or "lastUpdatedDate"
-    descending = _choice(call, "sortOrder", ("ASC", "DESC"), "DESC") == "DESC"
+    sort_by = call.choice("sortBy", SORT_FIELDS, "lastUpdatedDate") or "lastUpdatedDate"
+    descending = call.choice("sortOrder", ("ASC", "DESC"), "DESC") == "DESC"
     fingerprint = hashlib.sha256(
         json.dumps(
             [seller_id, *(call.query_list(name) for name in SEARCH_FILTERS)], sort_keys=True
@@ -906,7 +894,7 @@ def _inventory_query(call: Call, marketplace_id: str) -> InventoryQuery:
 
 @api.operation("fbaInventory.getInventorySummaries")
 def get_inventory_summaries(call: Call) -> Reply:
-    details = _choice(call, "details", ("true", "false"), "false") == "true"
+    details = call.choice("details", ("true", "false"), "false") == "true"
     if call.required("granularityType") != "Marketplace":
         raise invalid_input("granularityType must be Marketplace.")
     granularity_id = call.required("granularityId")
@@ -987,13 +975,6 @@ class InventoryChange(BaseModel):
     unfulfillable: int | None = Field(default=None, ge=0)
 
 
-def _admin_seller(sandbox: Sandbox, seller_id: str) -> Seller:
-    seller = sandbox.state.sellers.get(seller_id)
-    if seller is None:
-        raise not_found(f"No seller {seller_id}.")
-    return seller
-
-
 def _per_marketplace(seller: Seller, values: dict[str, Any]) -> dict[str, Any]:
     keyed = dict(zip(marketplace_ids(list(values)), values.values(), strict=True))
     check_marketplaces(seller, list(keyed))
@@ -1055,7 +1036,7 @@ def _change_listing(
 @api.admin("PUT", "/_sandbox/listings/{seller_id}/{sku}")
 async def put_listing(sandbox: Sandbox, request: Request) -> Any:
     """Create a listing or change it, e.g. ``{"quantity": 5}`` or ``{"quantities": {"DE": 0}}``."""
-    seller = _admin_seller(sandbox, request.path_params["seller_id"])
+    seller = sandbox.known_seller(request.path_params["seller_id"])
     sku = request.path_params["sku"]
     try:
         change = ListingChange.model_validate(await json_body(request))
@@ -1072,7 +1053,7 @@ async def put_listing(sandbox: Sandbox, request: Request) -> Any:
 @api.admin("PUT", "/_sandbox/inventory/{seller_id}/{sku}")
 async def put_inventory(sandbox: Sandbox, request: Request) -> Any:
     """Set FBA figures of an FBA SKU, e.g. ``{"fulfillable": 40, "inbound_shipped": 12}``."""
-    seller = _admin_seller(sandbox, request.path_params["seller_id"])
+    seller = sandbox.known_seller(request.path_params["seller_id"])
     sku = request.path_params["sku"]
     try:
         change = InventoryChange.model_validate(await json_body(request))

@@ -23,7 +23,7 @@ the same way; whether a move is allowed is decided by the caller.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Literal
 
@@ -31,6 +31,12 @@ from pydantic import BaseModel, Field
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal) -> Decimal:
+    """``amount`` rounded half up to the cent, as Amazon rounds every amount it reports."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
 
 # Amazon's carrier codes for shipment confirmations. Amazon publishes no current list; these are
 # the values of the 2015 amzn-base.xsd ``CarrierCode`` enumeration, the Spanish carriers seen in
@@ -331,4 +337,6 @@ class SearchCursor(BaseModel):
 
 class OrdersState(BaseModel):
     orders: dict[str, Order] = Field(default_factory=dict)
+    generated_batches: dict[str, int] = Field(default_factory=dict)
+    """Per seller, how many batches of orders were generated (each draws its own stream)."""
     search_cursors: dict[str, SearchCursor] = Field(default_factory=dict)

@@ -56,7 +56,7 @@ from starlette.requests import Request
 
 from sellerbridge.sandbox.admin import json_body
 from sellerbridge.sandbox.errors import invalid_input, not_found
-from sellerbridge.sandbox.framework import Api, Call, Reply, iso
+from sellerbridge.sandbox.framework import Api, Call, Reply, check_marketplaces, iso
 from sellerbridge.sandbox.generator import (
     BUYER_CANCEL_REASONS,
     OrderSpec,
@@ -369,11 +369,7 @@ def _search_query(call: Call) -> SearchQuery:
         raise invalid_input("createdBefore cannot be combined with lastUpdatedAfter.")
     if len(query.marketplace_ids) > 50:
         raise invalid_input("marketplaceIds takes at most 50 marketplace ids.")
-    foreign = [m for m in query.marketplace_ids if m not in call.seller.marketplace_ids]
-    if foreign:
-        raise invalid_input(
-            f"Invalid marketplaceIds: {', '.join(foreign)}. The seller does not sell there."
-        )
+    check_marketplaces(call.seller, query.marketplace_ids)
     return query
 
 

@@ -54,7 +54,7 @@ cancelled like an empty order report; the ``InvoiceUploaded`` value; ``fulfilled
 ``AFN``/``MFN``; promotion discounts negative in the order report too; billing columns taken
 from the shipping address (the sandbox keeps one address per order); ship-from beyond the
 country left empty; seller VAT numbers made up per ship-from country in the right shape but
-without valid check digits; documents above 16 KiB stored GZIP-compressed
+without valid check digits; documents above 100 kB stored GZIP-compressed
 (``compressionAlgorithm``); ``enableContentEncodingUrlHeader`` accepted, the download served
 without ``Content-Encoding`` all the same.
 """
@@ -62,6 +62,7 @@ without ``Content-Encoding`` all the same.
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -72,11 +73,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 from starlette.requests import Request
 
-from sellerbridge.sandbox import documents
+from sellerbridge.sandbox import documents, feeds, vat_invoices
 from sellerbridge.sandbox.admin import json_body, marketplace_ids
 from sellerbridge.sandbox.errors import ApiError, invalid_input, not_found
-from sellerbridge.sandbox.framework import Api, Call, Reply, iso, parse_time
-from sellerbridge.sandbox.history import history_page, history_query
+from sellerbridge.sandbox.framework import Api, Call, Reply, check_marketplaces, iso, parse_time
+from sellerbridge.sandbox.history import ProcessingStatus, history_page, history_query
 from sellerbridge.sandbox.marketplaces import BY_ID, EU_COUNTRIES, EUROPE
 from sellerbridge.sandbox.order_records import (
     ZERO,
@@ -100,6 +101,7 @@ if TYPE_CHECKING:
     from sellerbridge.sandbox.core import Sandbox
 
 api = Api()
+logger = logging.getLogger("sellerbridge.sandbox")
 
 VIDR = "GET_FLAT_FILE_VAT_INVOICE_DATA_REPORT"
 SELLER_PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
@@ -111,8 +113,6 @@ QUEUE_SHARE = 0.25
 VIDR_PENDING_WINDOW = timedelta(days=90)
 VIDR_MAX_RANGE = timedelta(days=30)
 TSV = "text/tab-separated-values; charset=UTF-8"
-
-ProcessingStatus = Literal["IN_QUEUE", "IN_PROGRESS", "DONE", "FATAL", "CANCELLED"]
 
 
 class Report(BaseModel):
@@ -258,9 +258,7 @@ def create_report(call: Call) -> Reply:
             f"Supported report types: {', '.join(sorted(GENERATORS))}.",
         )
     requested: list[str] = body["marketplaceIds"]
-    foreign = [mid for mid in requested if mid not in call.seller.marketplace_ids]
-    if foreign:
-        raise invalid_input(f"Invalid marketplaceIds: {', '.join(foreign)}.")
+    check_marketplaces(call.seller, requested)
     start = (
         parse_time(body["dataStartTime"], "dataStartTime") if "dataStartTime" in body else call.now
     )
@@ -369,8 +367,13 @@ def _advance(sandbox: Sandbox, now: datetime) -> None:
 
 
 def _finish(sandbox: Sandbox, report: Report, at: datetime) -> None:
-    generated = GENERATORS[report.report_type](sandbox, report, at)
     report.processing_end_time = at
+    try:
+        generated = GENERATORS[report.report_type](sandbox, report, at)
+    except Exception:  # a generator's bug must not stop every later request
+        logger.exception("generating report %s failed", report.report_id)
+        report.processing_status = "FATAL"
+        return
     if generated is None:
         report.processing_status = "CANCELLED"
         return
@@ -388,6 +391,7 @@ def _finish(sandbox: Sandbox, report: Report, at: datetime) -> None:
 
 
 def setup(sandbox: Sandbox) -> None:
+    feeds.register_processor(vat_invoices.FEED_TYPE, vat_invoices.process_invoice)
     sandbox.on_advance(_advance)
 
 
@@ -906,7 +910,7 @@ async def set_account_health(sandbox: Sandbox, request: Request) -> Any:
 
     Only the given fields change; without ``marketplace`` every marketplace of the seller.
     """
-    seller = sandbox.seller(request.path_params["seller_id"])
+    seller = sandbox.known_seller(request.path_params["seller_id"])
     body = await json_body(request)
     if not isinstance(body, dict):
         raise invalid_input("Send a JSON object of account-health figures.")

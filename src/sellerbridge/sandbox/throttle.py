@@ -51,5 +51,8 @@ class Throttle:
         rate, _ = self.plan(operation)
         return f"{rate:.4f}".rstrip("0").rstrip(".")
 
-    def reset(self) -> None:
-        self._buckets.clear()
+    def override(self, operation_key: str, rate: float, burst: int) -> None:
+        """Give ``operation_key`` another plan (for every seller); its buckets start full."""
+        self.overrides[operation_key] = (rate, burst)
+        for key in [key for key in self._buckets if key[1] == operation_key]:
+            del self._buckets[key]

@@ -33,8 +33,8 @@ them; the others are the sandbox's names and carry no code):
 8. a shipment takes one accepted invoice — ``DuplicateInvoice``.
 
 Every upload, accepted or rejected, is recorded in the reports' state, where the VIDR reads it
-(``GET /_sandbox/invoices`` lists them). The processor registers itself with :mod:`.feeds` when
-this module is imported (by :mod:`.reports`, so always), as the feeds module does with its own.
+(``GET /_sandbox/invoices`` lists them); :mod:`.reports` registers the processor with
+:mod:`.feeds`.
 The feed always ends ``DONE``: Amazon reports these errors as the "description in feed result",
 so a rejected invoice is a processed feed whose report says why. The processing report's format
 for this feed type is not documented; the sandbox writes the XML ``ProcessingReport`` of
@@ -53,15 +53,15 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Literal
 from xml.etree import ElementTree as ET
 
 from pydantic import BaseModel
 
-from sellerbridge.sandbox.feeds import Feed, FeedResult, register_processor
+from sellerbridge.sandbox.feeds import Feed, FeedResult
 from sellerbridge.sandbox.marketplaces import EUROPE
-from sellerbridge.sandbox.order_records import CENT, ZERO, Order, OrderItem
+from sellerbridge.sandbox.order_records import ZERO, Order, OrderItem, cents
 
 if TYPE_CHECKING:
     from sellerbridge.sandbox.core import Sandbox
@@ -123,10 +123,6 @@ class Shipment:
         return sum((line.total_tax for line in self.lines), ZERO)
 
 
-def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def _line(item: OrderItem, shipped_before: int, quantity: int) -> OrderItem:
     """The part of ``item`` in a shipment of ``quantity`` units after ``shipped_before``.
 
@@ -137,7 +133,7 @@ def _line(item: OrderItem, shipped_before: int, quantity: int) -> OrderItem:
 
     def share(amount: Decimal) -> Decimal:
         after = shipped_before + quantity
-        return _cents(amount * after / item.quantity) - _cents(
+        return cents(amount * after / item.quantity) - cents(
             amount * shipped_before / item.quantity
         )
 
@@ -326,7 +322,7 @@ def _amount(options: dict[str, str], key: str, name: str) -> Decimal | None:
         raise Rejected("InvalidAmount", f"The {name} {value!r} is not a number.") from None
     if not amount.is_finite():
         raise Rejected("InvalidAmount", f"The {name} {value!r} is not a number.")
-    return _cents(amount)
+    return cents(amount)
 
 
 def _check_against(
@@ -451,6 +447,3 @@ def processing_report(feed: Feed, upload: InvoiceUpload, rejection: Rejected | N
             ET.SubElement(info, "AmazonOrderID").text = upload.order_id
     document: bytes = ET.tostring(envelope, encoding="UTF-8", xml_declaration=True)
     return document
-
-
-register_processor(FEED_TYPE, process_invoice)
