@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_FILE_NAME = "sellerbridge.toml"
@@ -51,6 +51,30 @@ class Settings(BaseSettings):
     )
     home_country: str = Field(
         default="DE", description="Country of the merchant's seat (ISO code); its VAT rates apply."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts stored credentials (Fernet); default: the key file.",
+    )
+    secret_key_file: Path | None = Field(
+        default=None, description="File with the key; default: secret.key in the data directory."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the job queue and the shared SP-API rate limits of several "
+        "machines; default: both kept in the database and a SQLite file.",
+    )
+    amazon_window_delay_seconds: float = Field(
+        default=150.0,
+        ge=0,
+        description="How far in the past an order import window ends (Amazon: at least 2 "
+        "minutes, plus a margin for clock differences).",
+    )
+    amazon_window_overlap_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How far each import window reaches back into the previous one, so an "
+        "order Amazon updated late in that window is not missed.",
     )
 
     @field_validator("timezone")

@@ -1,5 +1,19 @@
 """All models, imported here so that the metadata Alembic compares against is complete."""
 
+from sellerbridge.db.models.alerts import Alert, Severity
+from sellerbridge.db.models.amazon import (
+    AmazonAccount,
+    AmazonChannel,
+    AmazonCustomerBinding,
+    AmazonMarketplace,
+    AmazonOrderBinding,
+    AmazonSkuBinding,
+    Fulfillment,
+    ImportCursor,
+    ImportMode,
+    RateLimitBucket,
+    SpApiCall,
+)
 from sellerbridge.db.models.catalog import Article, BundleComponent, Warehouse
 from sellerbridge.db.models.numbering import NumberSeries
 from sellerbridge.db.models.orders import (
@@ -15,6 +29,19 @@ from sellerbridge.db.models.stock import StockLevelRecord, StockMovement, StockR
 
 __all__ = [
     "AddressRecord",
+    "Alert",
+    "AmazonAccount",
+    "AmazonChannel",
+    "AmazonCustomerBinding",
+    "AmazonMarketplace",
+    "AmazonOrderBinding",
+    "AmazonSkuBinding",
+    "Fulfillment",
+    "ImportCursor",
+    "ImportMode",
+    "RateLimitBucket",
+    "Severity",
+    "SpApiCall",
     "Article",
     "BundleComponent",
     "Customer",

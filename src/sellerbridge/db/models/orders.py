@@ -99,6 +99,8 @@ class SalesOrderLine(Base):
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
     article_number: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(String(255))
+    external_reference: Mapped[str | None] = mapped_column(String(40))
+    """The channel's id of the line (Amazon's orderItemId), needed to confirm shipments."""
     quantity: Mapped[int]
     shipped_quantity: Mapped[int] = mapped_column(default=0)
     unit_price_net: Mapped[Decimal] = mapped_column(ExactDecimal())

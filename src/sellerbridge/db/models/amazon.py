@@ -1,0 +1,198 @@
+"""The Amazon channel's records: accounts, marketplaces, bindings, cursors, call log, buckets.
+
+Bindings link a core record to its Amazon identity with a unique constraint, so that two
+importers (two worker processes, a crash and its retry) can never create the same order twice:
+the database refuses the second, not the hope that nobody raced.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sellerbridge.core.clock import utcnow
+from sellerbridge.db.base import Base, Timestamped
+from sellerbridge.db.models.catalog import Article
+from sellerbridge.db.models.orders import SalesChannel, SalesOrder
+from sellerbridge.db.models.parties import Customer
+
+
+class ImportMode(StrEnum):
+    DEMO = "demo"  # read only: nothing is ever written to Amazon
+    MANUAL = "manual"  # imports when the operator says so
+    AUTOMATIC = "automatic"  # the periodic task imports too
+
+
+class Fulfillment(StrEnum):
+    FBM = "FBM"  # the merchant ships ("MERCHANT" in the Orders API)
+    FBA = "FBA"  # Amazon ships ("AMAZON")
+
+
+class AmazonAccount(Timestamped, Base):
+    """A seller account the merchant connected, with its (encrypted) LWA credentials."""
+
+    __tablename__ = "amazon_accounts"
+    __table_args__ = (UniqueConstraint("region", "seller_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    region: Mapped[str] = mapped_column(String(2))
+    seller_id: Mapped[str] = mapped_column(String(40))
+    lwa_client_id: Mapped[str] = mapped_column(String(200))
+    lwa_client_secret_encrypted: Mapped[str] = mapped_column(Text)
+    refresh_token_encrypted: Mapped[str] = mapped_column(Text)
+    api_endpoint: Mapped[str | None] = mapped_column(String(200))
+    """SP-API base URL when not Amazon's host for the region (the sandbox)."""
+    lwa_endpoint: Mapped[str | None] = mapped_column(String(200))
+    import_mode: Mapped[ImportMode] = mapped_column(default=ImportMode.MANUAL)
+    import_fbm: Mapped[bool] = mapped_column(default=True)
+    import_fba: Mapped[bool] = mapped_column(default=True)
+    start_date: Mapped[datetime]
+    """Orders created before this are not imported."""
+    active: Mapped[bool] = mapped_column(default=True)
+
+    marketplaces: Mapped[list[AmazonMarketplace]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="AmazonMarketplace.id"
+    )
+
+
+class AmazonMarketplace(Base):
+    """A marketplace the seller takes part in, and whether its orders are imported."""
+
+    __tablename__ = "amazon_marketplaces"
+    __table_args__ = (UniqueConstraint("account_id", "marketplace_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    country_code: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str] = mapped_column(String(60))
+    currency: Mapped[str] = mapped_column(String(3))
+    participating: Mapped[bool]
+    import_enabled: Mapped[bool] = mapped_column(default=True)
+
+    account: Mapped[AmazonAccount] = relationship(back_populates="marketplaces")
+
+
+class AmazonChannel(Base):
+    """Which ERP sales channel (warehouse, number series) a marketplace's FBM or FBA orders use:
+    the equivalent of Xentral's ``de_FBM`` / ``it_FBA`` projects."""
+
+    __tablename__ = "amazon_channels"
+    __table_args__ = (UniqueConstraint("account_id", "marketplace_id", "fulfillment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    fulfillment: Mapped[Fulfillment]
+    channel_id: Mapped[int] = mapped_column(ForeignKey("sales_channels.id"), unique=True)
+
+    channel: Mapped[SalesChannel] = relationship()
+
+
+class AmazonOrderBinding(Base):
+    """An Amazon order and the ERP order it became; unique per account and marketplace."""
+
+    __tablename__ = "amazon_order_bindings"
+    __table_args__ = (UniqueConstraint("account_id", "marketplace_id", "amazon_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    amazon_order_id: Mapped[str] = mapped_column(String(30))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"), unique=True)
+    """None while the order waits (pending) or was never imported (cancelled before)."""
+    amazon_status: Mapped[str] = mapped_column(String(30), index=True)
+    fulfillment: Mapped[Fulfillment]
+    last_updated_time: Mapped[datetime]
+    """Amazon's lastUpdatedTime of the version applied: older versions are skipped."""
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    order: Mapped[SalesOrder | None] = relationship()
+
+
+class AmazonSkuBinding(Timestamped, Base):
+    """Which article a seller SKU sells (without one, an article numbered like the SKU)."""
+
+    __tablename__ = "amazon_sku_bindings"
+    __table_args__ = (UniqueConstraint("account_id", "seller_sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    seller_sku: Mapped[str] = mapped_column(String(40))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+
+    article: Mapped[Article] = relationship()
+
+
+class AmazonCustomerBinding(Base):
+    """The ERP customer an Amazon buyer became (keyed by a hash, never by the e-mail itself)."""
+
+    __tablename__ = "amazon_customer_bindings"
+    __table_args__ = (UniqueConstraint("account_id", "buyer_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    buyer_key: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+
+    customer: Mapped[Customer] = relationship()
+
+
+class ImportCursor(Base):
+    """Where an import stands, saved after every page so a crash resumes instead of restarting.
+
+    ``watermark`` is the ``lastUpdatedAfter`` of the next window. While a window is open,
+    ``window_after``/``window_before`` hold its bounds and ``pagination_token`` the next page.
+    """
+
+    __tablename__ = "amazon_import_cursors"
+    __table_args__ = (UniqueConstraint("account_id", "stream"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    stream: Mapped[str] = mapped_column(String(30))
+    watermark: Mapped[datetime]
+    window_after: Mapped[datetime | None]
+    window_before: Mapped[datetime | None]
+    pagination_token: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SpApiCall(Base):
+    """One SP-API call as it went: never a token, a body or personal data."""
+
+    __tablename__ = "spapi_calls"
+    __table_args__ = (Index("ix_spapi_calls_operation_at", "operation", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    seller_id: Mapped[str] = mapped_column(String(40))
+    operation: Mapped[str] = mapped_column(String(80))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(300))
+    status: Mapped[int | None]
+    request_id: Mapped[str | None] = mapped_column(String(80))
+    duration_ms: Mapped[float] = mapped_column(Float)
+    attempt: Mapped[int]
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class RateLimitBucket(Base):
+    """A usage-plan token bucket shared by every process of this installation."""
+
+    __tablename__ = "spapi_rate_buckets"
+
+    partner: Mapped[str] = mapped_column(String(40), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(80), primary_key=True)
+    rate: Mapped[float] = mapped_column(Float)
+    burst: Mapped[int]
+    tokens: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float)
+    """Seconds since the epoch of the last refill (wall clock: buckets outlive processes)."""
