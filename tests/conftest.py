@@ -17,20 +17,28 @@ import re
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from sellerbridge.core.clock import utcnow
 from sellerbridge.db.base import Base
 from sellerbridge.db.engine import make_engine
 from sellerbridge.db.migrate import upgrade
 from sellerbridge.db.uow import UnitOfWork
+from sellerbridge.sandbox import SandboxConfig
 from sellerbridge.services.articles import import_articles, read_csv
 from sellerbridge.services.setup import initialise
+from tests.amazon import Shop, open_shop, settings_for
+from tests.sandbox.harness import LiveSandbox, serve
 
 POSTGRES_SERVER_URL = os.environ.get(
     "SELLERBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -59,6 +67,13 @@ def _drop_postgres_database(name: str) -> None:
     with server.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     server.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _default_logging() -> Iterator[None]:
+    """Leave structlog as each test found it, whatever the test (or a command) configured."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -132,6 +147,28 @@ def catalogue(workspace: UnitOfWork) -> UnitOfWork:
     """The workspace with six articles: four tracked (one with backorders), a bundle, a voucher."""
     import_articles(workspace, *read_csv(CATALOGUE_CSV))
     return workspace
+
+
+BACKFILL = timedelta(days=31)
+"""Generated orders are at most 30 days old: a backfill from 31 days ago reads them all."""
+
+
+@pytest.fixture
+def start_shop(
+    workspace: UnitOfWork, engine: Engine, database_url: str, tmp_path: Path
+) -> Iterator[Callable[..., Shop]]:
+    """Start a sandbox (time scale 600) and connect a fresh workspace to its seller."""
+    with ExitStack() as stack:
+
+        def start(*, without: tuple[str, ...] = (), **config: Any) -> Shop:
+            config.setdefault("time_scale", 600)
+            # Orders dated back from a minute ago: all of them are past Amazon's 2-minute rule.
+            config.setdefault("anchor", utcnow() - timedelta(minutes=1))
+            live: LiveSandbox = stack.enter_context(serve(SandboxConfig(**config)))
+            settings = settings_for(tmp_path, database_url)
+            return open_shop(live, engine, settings, since=utcnow() - BACKFILL, without=without)
+
+        yield start
 
 
 _BACKEND_IN_ID = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgresql)(?:-[^\]]*)?\]")

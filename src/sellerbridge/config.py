@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -63,6 +63,14 @@ class Settings(BaseSettings):
         default=None,
         description="Redis for the job queue and the shared SP-API rate limits of several "
         "machines; default: both kept in the database and a SQLite file.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
+        default=None,
+        description="Which log lines are written (to standard error); default: WARNING for "
+        "commands, INFO for the worker, which logs every SP-API call.",
+    )
+    log_json: bool = Field(
+        default=False, description="Write log lines as JSON objects (for log collectors)."
     )
     amazon_window_delay_seconds: float = Field(
         default=150.0,

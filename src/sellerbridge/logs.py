@@ -53,13 +53,28 @@ def redact(
     return event_dict
 
 
+class _StandardError:
+    """Standard error as it is when a line is written (tests and runners replace it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str = "INFO", *, json: bool = False) -> None:
     """Set up structlog (and the standard library's logging it writes through) once."""
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
+    # Tracebacks without local variables: a frame's locals can hold a token or an address.
+    renderers: list[Any] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if json
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     )
     structlog.configure(
         processors=[
@@ -67,9 +82,9 @@ def configure(level: str = "INFO", *, json: bool = False) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact,
-            renderer,
+            *renderers,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_StandardError()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )

@@ -9,7 +9,7 @@ import pytest
 
 from sellerbridge.core.errors import NotFound
 from sellerbridge.db.engine import make_engine
-from sellerbridge.db.numbering import allocate_number
+from sellerbridge.db.numbering import allocate_number, allocate_numbers
 from sellerbridge.db.uow import UnitOfWork
 
 PER_PROCESS = 1000
@@ -77,3 +77,15 @@ def test_a_rolled_back_transaction_gives_its_number_back(workspace: UnitOfWork) 
 def test_an_unknown_series_says_how_to_create_it(workspace: UnitOfWork) -> None:
     with workspace, pytest.raises(NotFound, match="sellerbridge init"):
         allocate_number(workspace.session, "invoice", "nope")
+
+
+def test_numbers_allocated_in_bulk_continue_the_series(workspace: UnitOfWork) -> None:
+    with workspace:
+        assert allocate_number(workspace.session, "customer", "default") == "C-000001"
+        assert allocate_numbers(workspace.session, "customer", "default", 3) == [
+            "C-000002",
+            "C-000003",
+            "C-000004",
+        ]
+        assert allocate_numbers(workspace.session, "customer", "default", 0) == []
+        assert allocate_number(workspace.session, "customer", "default") == "C-000005"

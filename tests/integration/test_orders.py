@@ -89,12 +89,25 @@ def test_holding_and_resolving(catalogue: UnitOfWork) -> None:
     orders.hold_order(catalogue, number, reason="payment check", actor="t")
     assert order_state(catalogue, number) == "on_hold"
     assert level(catalogue, "TAS-0002") == (5, 1)  # a held order keeps its stock
-    with pytest.raises(IllegalTransition, match="on hold and cannot become released"):
-        orders.release_order(catalogue, number, actor="t")
     assert orders.resolve_holds(catalogue, number, actor="t") == 0
     assert order_state(catalogue, number) == "open"
     with pytest.raises(DomainError, match="no open hold"):
         orders.resolve_holds(catalogue, number, actor="t")
+
+
+def test_releasing_a_held_order_lifts_its_holds(catalogue: UnitOfWork) -> None:
+    receive(catalogue, "TAS-0002", 5)
+    number = place_order(catalogue, ("TAS-0002", 1, "12.00"))
+    orders.hold_order(catalogue, number, reason="address unclear", actor="t")
+    assert orders.release_order(catalogue, number, actor="t") is OrderState.RELEASED
+    with catalogue:
+        order = order_by_number(catalogue.session, number)
+        assert order.open_holds == []
+        assert [e.kind for e in order.events][-3:] == [
+            "hold_resolved",
+            "state_changed",
+            "state_changed",
+        ]
 
 
 def test_shipped_orders_cannot_be_cancelled(catalogue: UnitOfWork) -> None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 
-from sellerbridge.sandbox import SandboxConfig, build_sandbox, create_app, spec
+from sellerbridge.sandbox import SandboxConfig, spec
 from sellerbridge.sandbox.core import Application, Sandbox, Seller
+from sellerbridge.sandbox.server import serve_in_background
 
 
 @dataclass
@@ -67,28 +65,11 @@ class LiveSandbox:
 
 @contextmanager
 def serve(config: SandboxConfig) -> Iterator[LiveSandbox]:
-    sandbox = build_sandbox(config)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(sandbox=sandbox), host="127.0.0.1", port=0, log_level="critical",
-            lifespan="on",
-        )
-    )  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the sandbox server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    base_url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base_url, timeout=10) as http:
-        try:
-            yield LiveSandbox(base_url, sandbox, http)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+    with (
+        serve_in_background(config) as running,
+        httpx.Client(base_url=running.base_url, timeout=10) as http,
+    ):
+        yield LiveSandbox(running.base_url, running.sandbox, http)
 
 
 def conformance_errors(operation_key: str, response: httpx.Response) -> list[str]:

@@ -459,6 +459,8 @@ def get_feeds(live: LiveSandbox, **params: str) -> httpx.Response:
 
 
 def test_get_feeds_pages_newest_first(fast: LiveSandbox) -> None:
+    # Twenty getFeeds in a row would outrun even the time-scaled plan (burst 10) on a fast machine.
+    fast.admin("PUT", "/usage-plans/feeds.getFeeds", json={"rate": 1000, "burst": 100})
     document_id = upload(fast, listings_feed(fast, [stock_message(1, "SB-0001", 1)]))
     created = [
         create_feed(fast, feed_type, document_id).json()["feedId"]

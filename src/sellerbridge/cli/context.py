@@ -16,6 +16,7 @@ from sellerbridge.core.errors import DomainError
 from sellerbridge.db.engine import make_engine
 from sellerbridge.db.migrate import current_revision, head_revision
 from sellerbridge.db.uow import UnitOfWork
+from sellerbridge.secrets import SecretBox, secret_box
 
 
 @dataclass
@@ -53,6 +54,10 @@ class CliContext:
                 hint="Run `sellerbridge db upgrade`.",
             )
         return UnitOfWork(self.engine)
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        return secret_box(self.settings)
 
     @property
     def actor(self) -> str:

@@ -11,7 +11,9 @@ import typer
 from sellerbridge import demo as demo_run
 from sellerbridge.cli.context import context
 from sellerbridge.cli.render import money, table
+from sellerbridge.core.channels import ChannelKind
 from sellerbridge.db.engine import make_engine
+from sellerbridge.db.models import SalesOrder
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.services import queries
 
@@ -35,26 +37,25 @@ def demo(
     engine = make_engine(prepared.database_url)
     try:
         with UnitOfWork(engine) as uow:
+            session = uow.session
             levels = table(
-                "Stock in the main warehouse",
+                "Stock in the main warehouse: the ten articles with the most reserved",
                 "Article",
                 "Name",
                 "On hand>",
                 "Reserved>",
                 "Available>",
             )
-            for row in queries.stock_levels(uow.session):
-                levels.add_row(
-                    row.article.number,
-                    row.article.name,
-                    str(row.on_hand),
-                    str(row.reserved),
-                    str(row.available),
-                )
+            rows = queries.stock_levels(session, warehouse_code="MAIN")
+            for row in sorted(rows, key=lambda row: -row.reserved)[:10]:
+                levels.add_row(row.article.number, row.article.name, str(row.on_hand),
+                               str(row.reserved), str(row.available))  # fmt: skip
             console.print(levels)
-            found = queries.orders(uow.session)
-            orders = table("Orders", "Order", "Customer", "Country", "State", "Total>")
-            for order in reversed(found):
+
+            found = queries.orders(session, limit=10_000)
+            manual = [order for order in found if order.channel.kind != ChannelKind.AMAZON]
+            orders = table("Manual orders", "Order", "Customer", "Country", "State", "Total>")
+            for order in reversed(manual):
                 orders.add_row(
                     order.number,
                     order.billing_address.company or order.billing_address.name,
@@ -63,11 +64,22 @@ def demo(
                     money(order.total_gross, order.currency),
                 )
             console.print(orders)
-            states = Counter(order.state.label for order in found)
+
+            amazon = [order for order in found if order.channel.kind == ChannelKind.AMAZON]
+            states = sorted({order.state.label for order in amazon})
+            by_channel = Counter((order.channel.name, order.state.label) for order in amazon)
+            channels = table("Amazon orders by channel", "Channel", *[f"{s}>" for s in states])
+            for name in sorted({name for name, _ in by_channel}):
+                channels.add_row(name, *[str(by_channel[(name, s)] or "") for s in states])
+            console.print(channels)
+
+            def summary(orders: list[SalesOrder]) -> str:
+                counted = Counter(order.state.label for order in orders)
+                return ", ".join(f"{n} {state}" for state, n in sorted(counted.items()))
+
             console.print(
-                "Summary: "
-                + ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
-                + f". Explore it: SELLERBRIDGE_DATA_DIR={prepared.path} sellerbridge orders list",
+                f"Summary: manual orders {summary(manual)}; Amazon orders {summary(amazon)}. "
+                f"Explore it: SELLERBRIDGE_DATA_DIR={prepared.path} sellerbridge orders list",
                 style="bold",
             )
     finally:

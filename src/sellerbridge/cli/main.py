@@ -12,13 +12,15 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from typer.core import TyperGroup
 
-from sellerbridge import __version__
-from sellerbridge.cli import articles, db, demo, orders, sandbox, stock
+from sellerbridge import __version__, logs
+from sellerbridge.channels.amazon.spapi import SpApiError
+from sellerbridge.cli import alerts, amazon, articles, db, demo, orders, sandbox, stock, worker
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.config import ConfigError, load_settings
 from sellerbridge.core.errors import DomainError
 from sellerbridge.db.errors import is_conflict
 from sellerbridge.db.migrate import upgrade
+from sellerbridge.secrets import create_key_file
 from sellerbridge.services.setup import initialise
 
 _errors = Console(stderr=True)
@@ -34,7 +36,8 @@ class _ErrorsAsMessages(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (DomainError, ConfigError) as error:
+        except (DomainError, ConfigError, SpApiError) as error:
+            # SP-API errors say what failed and what to do, without secrets or personal data.
             _errors.print(f"[bold red]Error:[/] {escape(str(error))}")
             raise typer.Exit(1) from None
         except (DBAPIError, StaleDataError) as error:
@@ -66,6 +69,10 @@ app.add_typer(articles.app, name="articles")
 app.add_typer(stock.app, name="stock")
 app.add_typer(orders.app, name="orders")
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(amazon.app, name="amazon")
+app.add_typer(amazon.skus_app, name="skus")
+app.add_typer(alerts.app, name="alerts")
+app.command("worker")(worker.worker)
 app.command("demo")(demo.demo)
 
 
@@ -91,6 +98,7 @@ def main(
 ) -> None:
     if not ctx.resilient_parsing:
         ctx.obj = CliContext(load_settings(config))
+        logs.configure(ctx.obj.settings.log_level or "WARNING", json=ctx.obj.settings.log_json)
         ctx.call_on_close(ctx.obj.close)
 
 
@@ -101,6 +109,9 @@ def init(ctx: typer.Context) -> None:
     cli.settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(cli.engine)
     created = initialise(cli.uow(), home_country=cli.settings.home_country)
+    key = create_key_file(cli.settings)
+    if key is not None:
+        created.append(f"secret key {key} (back it up: stored credentials need it)")
     cli.console.print(f"Database: {cli.database_label} (schema up to date)")
     for item in created:
         cli.console.print(f"  created {item}")

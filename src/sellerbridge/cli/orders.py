@@ -207,8 +207,13 @@ def unhold(ctx: typer.Context, number: Number) -> None:
 def release(ctx: typer.Context, number: Number) -> None:
     """Release an open order to the warehouse (all of its stock must be reserved)."""
     cli = context(ctx)
-    order_service.release_order(cli.uow(), number, actor=cli.actor)
-    cli.console.print(f"Order {number} is released for shipping.")
+    state = order_service.release_order(cli.uow(), number, actor=cli.actor)
+    messages = {
+        OrderState.RELEASED: f"Order {number} is released for shipping.",
+        OrderState.SHIPPED: f"Order {number} is shipped (by its channel).",
+        OrderState.OPEN: f"Order {number} is open again and waits for stock.",
+    }
+    cli.console.print(messages.get(state, f"Order {number} is {state.label}."))
 
 
 def _address_lines(address: AddressRecord) -> str:

@@ -71,7 +71,20 @@ UNIT_PRICE_PLACES = 4
 """Unit prices may have up to four decimals (B2B net prices such as 0.0125 per screw)."""
 
 HOLD_MANUAL = "manual"
-"""Hold reason code for an order stopped by a person; importers add their own codes."""
+"""An order stopped by a person."""
+HOLD_UNKNOWN_ARTICLE = "unknown_article"
+"""A line names a product (a marketplace SKU) no article is known for."""
+HOLD_TOTALS_MISMATCH = "totals_mismatch"
+"""The order's lines and charges do not add up to the total the channel charged."""
+HOLD_ADDRESS_INCOMPLETE = "address_incomplete"
+"""The delivery address lacks what shipping or the invoice needs."""
+HOLD_CANCEL_REQUEST = "cancel_request"
+"""The buyer asked to cancel; the merchant decides whether to cancel or to ship."""
+HOLD_SHIPPED_ELSEWHERE = "shipped_elsewhere"
+"""The channel reports the order shipped, but sellerbridge did not ship it. Releasing the
+order marks it shipped and gives back its reservations; stock is not booked out."""
+HOLD_PARTLY_SHIPPED = "partly_shipped"
+"""Part of the order was shipped outside sellerbridge before it arrived here."""
 
 
 class ChargeKind(StrEnum):

@@ -96,3 +96,44 @@ def check_rate(rate_percent: Decimal, *, field: str = "tax_rate") -> Decimal:
     if rate_percent < 0 or rate_percent >= 100:
         raise InvalidInput(field, f"{rate_percent} % is not a VAT rate", hint="Use 0 to 99.99.")
     return rate_percent
+
+
+# Every VAT rate in force in the EU-27 and the UK in 2026 (standard, reduced, super-reduced,
+# zero), from ``reference/vat-invoicing.md`` §3.2. Used to recognise the rate behind amounts a
+# marketplace reports without naming it; the per-country table with validity dates is the tax
+# engine's.
+KNOWN_RATES: tuple[Decimal, ...] = tuple(
+    sorted(
+        {
+            _D(r)
+            for r in (
+                "0", "2.1", "3", "4", "4.8", "5", "5.5", "6", "7", "8", "9", "9.5", "10",
+                "11", "12", "13", "13.5", "14", "15", "17", "18", "19", "20", "21", "22",
+                "23", "24", "25", "25.5", "27",
+            )
+        }
+    )
+)  # fmt: skip
+
+
+def rate_of(gross: Decimal, tax: Decimal, currency: str) -> Decimal:
+    """The VAT rate behind ``tax`` contained in ``gross``, as a marketplace computed it.
+
+    Among the known rates, the ones that give exactly ``tax`` when the VAT contained in
+    ``gross`` is rounded to the currency; of those, the one nearest the plain ratio (small
+    amounts fit several rates). If none fits, the plain ratio to two decimals.
+    """
+    if tax == 0:
+        return _D(0)
+    net = gross - tax
+    if net <= 0:
+        raise DomainError(f"VAT of {tax} cannot be contained in {gross}.")
+    ratio = tax * 100 / net
+    fitting = [
+        rate
+        for rate in KNOWN_RATES
+        if rate > 0 and quantize(gross * rate / (100 + rate), currency) == tax
+    ]
+    if not fitting:
+        return ratio.quantize(_D("0.01"))
+    return min(fitting, key=lambda rate: abs(rate - ratio))

@@ -17,10 +17,18 @@ from sellerbridge.db.models import NumberSeries
 
 
 def allocate_number(session: Session, document_type: str, series: str) -> str:
+    """The next number of the series."""
+    return allocate_numbers(session, document_type, series, 1)[0]
+
+
+def allocate_numbers(session: Session, document_type: str, series: str, count: int) -> list[str]:
+    """The next ``count`` numbers of the series, in one statement (for bulk imports)."""
+    if count < 1:
+        return []
     statement = (
         update(NumberSeries)
         .where(NumberSeries.document_type == document_type, NumberSeries.series == series)
-        .values(next_value=NumberSeries.next_value + 1)
+        .values(next_value=NumberSeries.next_value + count)
         .returning(NumberSeries.next_value, NumberSeries.prefix, NumberSeries.width)
         .execution_options(synchronize_session=False)
     )
@@ -31,4 +39,5 @@ def allocate_number(session: Session, document_type: str, series: str) -> str:
             hint="Run `sellerbridge init` to create the standard series.",
         )
     next_value, prefix, width = row
-    return SeriesFormat(prefix, width).format(next_value - 1)
+    number_format = SeriesFormat(prefix, width)
+    return [number_format.format(value) for value in range(next_value - count, next_value)]

@@ -13,12 +13,15 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.errors import DomainError
 from sellerbridge.core.parties import Address, PickupPointType
 from sellerbridge.db.engine import make_engine
 from sellerbridge.db.migrate import upgrade
 from sellerbridge.db.uow import UnitOfWork
+from sellerbridge.demo.amazon import amazon_day
+from sellerbridge.secrets import create_key_file
 from sellerbridge.services import orders, queries, stock
 from sellerbridge.services.articles import import_articles, read_csv
 from sellerbridge.services.setup import MAIN_WAREHOUSE, initialise
@@ -197,6 +200,10 @@ def run(workspace: DemoWorkspace, *, home_country: str = "DE") -> list[str]:
         # Releasing succeeds only if the receipt completed the waiting order's reservation.
         orders.release_order(uow, placed[1], actor=ACTOR)
         steps.append(f"Received 5 grinders: {placed[1]} got what it waited for and was released.")
+
+        settings = Settings(data_dir=workspace.path, database_url=workspace.database_url)
+        create_key_file(settings)
+        steps.extend(amazon_day(uow, engine, settings, actor=ACTOR))
     finally:
         engine.dispose()
     return steps

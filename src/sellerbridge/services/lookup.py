@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sellerbridge.core.errors import NotFound
+from sellerbridge.core.errors import DomainError, NotFound
 from sellerbridge.db.models import Article, Customer, SalesChannel, SalesOrder, Warehouse
 
 
@@ -45,17 +45,24 @@ def customer_by_number(session: Session, number: str) -> Customer:
 
 
 def order_by_number(session: Session, number: str, *, for_update: bool = False) -> SalesOrder:
-    """The order ``number``; with ``for_update``, locked and read afresh.
+    """The order ``number`` — or the one whose channel reference (an Amazon order id) it is;
+    with ``for_update``, locked and read afresh.
 
     The lock is ``FOR NO KEY UPDATE``: it keeps other writers of the order out but lets them add
     timeline entries, which only need the order to exist.
     """
-    query = select(SalesOrder).where(SalesOrder.number == number.strip())
-    if for_update:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    order = session.scalars(query).first()
-    if order is None:
-        raise NotFound(
-            f"There is no order {number!r}.", hint="List orders with `sellerbridge orders list`."
-        )
-    return order
+    wanted = number.strip()
+    for column in (SalesOrder.number, SalesOrder.external_reference):
+        query = select(SalesOrder).where(column == wanted).order_by(SalesOrder.id).limit(2)
+        if for_update:
+            query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+        found = session.scalars(query).all()
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise DomainError(
+                f"Several orders have the reference {number!r}.", hint="Name one by its number."
+            )
+    raise NotFound(
+        f"There is no order {number!r}.", hint="List orders with `sellerbridge orders list`."
+    )

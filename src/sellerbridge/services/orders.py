@@ -15,6 +15,7 @@ from sellerbridge.core.money import ZERO, check_currency
 from sellerbridge.core.orders import (
     EXTERNAL_REFERENCE_MAX,
     HOLD_MANUAL,
+    HOLD_SHIPPED_ELSEWHERE,
     NOTE_MAX,
     ChargeDraft,
     ChargeKind,
@@ -32,6 +33,7 @@ from sellerbridge.db.models import (
     AddressRecord,
     Customer,
     OrderHold,
+    SalesChannel,
     SalesOrder,
     SalesOrderCharge,
     SalesOrderLine,
@@ -83,6 +85,107 @@ class ManualOrderInput:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class NewOrder:
+    """An order ready to be written: every amount computed, every field checked.
+
+    Holds put it on hold at once; otherwise it is open, or shipped when its channel ships its
+    orders itself (Amazon FBA) or it was shipped before it arrived (``shipped_outside``). Its
+    stock is reserved unless it is shipped without the merchant's warehouse.
+    """
+
+    channel: SalesChannel
+    customer: Customer
+    billing: Address
+    shipping: Address
+    currency: str
+    prices_include_tax: bool
+    ordered_at: datetime
+    lines: list[SalesOrderLine]
+    charges: list[SalesOrderCharge]
+    ship_by: datetime | None = None
+    deliver_by: datetime | None = None
+    external_reference: str | None = None
+    holds: list[tuple[str, str]] = field(default_factory=list)  # (code, reason)
+    notes: list[str] = field(default_factory=list)
+    number: str | None = None
+    """A number allocated beforehand (a bulk import takes many at once); default: the next
+    number of the channel's series."""
+    shipped_outside: bool = False
+    """Shipped outside the ERP before it arrived (a marketplace order shipped from its seller
+    portal): stored as shipped, its stock untouched. With holds, it waits for them with a
+    :data:`HOLD_SHIPPED_ELSEWHERE` hold."""
+
+    @property
+    def ships_without_warehouse(self) -> bool:
+        return self.channel.fulfilled_externally or self.shipped_outside
+
+
+def place_order(session: Session, new: NewOrder, *, actor: str, at: datetime) -> SalesOrder:
+    """Write ``new`` with its number, totals, holds and timeline, and reserve its stock."""
+    billing = AddressRecord.of(new.billing)
+    order = SalesOrder(
+        number=new.number or allocate_number(session, "sales_order", new.channel.order_series),
+        channel=new.channel,
+        external_reference=new.external_reference,
+        customer=new.customer,
+        billing_address=billing,
+        shipping_address=billing if new.shipping == new.billing else AddressRecord.of(new.shipping),
+        warehouse=new.channel.warehouse,
+        currency=new.currency,
+        prices_include_tax=new.prices_include_tax,
+        state=OrderState.OPEN,
+        ordered_at=new.ordered_at,
+        ship_by=new.ship_by,
+        deliver_by=new.deliver_by,
+        lines=new.lines,
+        charges=new.charges,
+    )
+    totals = OrderTotals.of(
+        [TaxSplit(line.net, line.tax, line.gross) for line in order.lines]
+        + [TaxSplit(charge.net, charge.tax, charge.gross) for charge in order.charges]
+    )
+    order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
+    session.add(order)
+    record_event(
+        order,
+        "created",
+        f"Order created in channel {new.channel.code}: {len(order.lines)} line(s), "
+        f"{totals.gross} {new.currency}.",
+        actor=actor,
+        at=at,
+    )
+    for note in new.notes:
+        record_event(order, "note", note, actor=actor, at=at)
+    holds = list(new.holds)
+    if new.shipped_outside and holds:
+        holds.append((HOLD_SHIPPED_ELSEWHERE, SHIPPED_OUTSIDE))
+    for code, reason in holds:
+        add_hold(order, code, reason, actor=actor, at=at)
+    if new.ships_without_warehouse and not holds:
+        _shipped_without_warehouse(order, actor=actor, at=at)
+    if not new.ships_without_warehouse:
+        stock.reserve_order(session, order, actor=actor, at=at)
+    return order
+
+
+SHIPPED_OUTSIDE = (
+    "It was shipped outside sellerbridge before it arrived here. Releasing it marks it shipped; "
+    "its stock is not booked out."
+)
+
+
+def _shipped_without_warehouse(order: SalesOrder, *, actor: str, at: datetime) -> None:
+    """Shipped by the channel (Amazon FBA) or outside sellerbridge: straight to shipped."""
+    why = (
+        f"Shipped by {order.channel.name}."
+        if order.channel.fulfilled_externally
+        else "Shipped outside sellerbridge; no stock was booked out."
+    )
+    for target in (OrderState.RELEASED, OrderState.SHIPPED):
+        change_state(order, target, actor=actor, at=at, why=why)
+
+
 def create_manual_order(
     uow: UnitOfWork, order_input: ManualOrderInput, *, actor: str, home_country: str
 ) -> str:
@@ -128,42 +231,26 @@ def create_manual_order(
         problems.raise_if_any()
         assert billing is not None  # the checks above raised otherwise
         assert lines is not None
-
-        order = SalesOrder(
-            number=allocate_number(session, "sales_order", channel.order_series),
-            channel=channel,
-            external_reference=reference,
-            customer=_customer(session, order_input.customer, billing),
-            billing_address=AddressRecord.of(billing),
-            shipping_address=AddressRecord.of(shipping or billing),
-            warehouse=channel.warehouse,
-            currency=currency,
-            prices_include_tax=order_input.prices_include_tax,
-            state=OrderState.OPEN,
-            ordered_at=ordered_at,
-            ship_by=ship_by,
-            deliver_by=deliver_by,
-            lines=lines,
-            charges=[shipping_charge] if shipping_charge is not None else [],
-        )
-        totals = OrderTotals.of(
-            [TaxSplit(line.net, line.tax, line.gross) for line in order.lines]
-            + [TaxSplit(charge.net, charge.tax, charge.gross) for charge in order.charges]
-        )
-        order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
-        session.add(order)
-        record_event(
-            order,
-            "created",
-            f"Order created in channel {channel.code}: {len(order.lines)} line(s), "
-            f"{totals.gross} {currency}.",
+        order = place_order(
+            session,
+            NewOrder(
+                channel=channel,
+                customer=_customer(session, order_input.customer, billing),
+                billing=billing,
+                shipping=shipping or billing,
+                currency=currency,
+                prices_include_tax=order_input.prices_include_tax,
+                ordered_at=ordered_at,
+                ship_by=ship_by,
+                deliver_by=deliver_by,
+                external_reference=reference,
+                lines=lines,
+                charges=[shipping_charge] if shipping_charge is not None else [],
+                notes=[note for note in notes if note],
+            ),
             actor=actor,
             at=now,
         )
-        for note in filter(None, notes):
-            record_event(order, "note", note, actor=actor, at=now)
-        session.flush()
-        stock.reserve_order(session, order, actor=actor, at=now)
         number = order.number
         uow.commit()
     return number
@@ -275,12 +362,16 @@ def cancel_order(uow: UnitOfWork, number: str, *, reason: str, actor: str) -> No
         reason, field="reason", max_length=NOTE_MAX, hint="Say why the order is cancelled."
     )
     with uow:
-        session = uow.session
-        order = stock.lock_order_with_stock(session, number)
-        now = utcnow()
-        change_state(order, OrderState.CANCELLED, actor=actor, at=now, why=reason)
-        stock.release_reservations(session, order, actor=actor, at=now)
+        cancel(uow.session, number, reason=reason, actor=actor, at=utcnow())
         uow.commit()
+
+
+def cancel(session: Session, number: str, *, reason: str, actor: str, at: datetime) -> SalesOrder:
+    """Cancel order ``number`` and release its stock, inside the caller's transaction."""
+    order = stock.lock_order_with_stock(session, number)
+    change_state(order, OrderState.CANCELLED, actor=actor, at=at, why=reason)
+    stock.release_reservations(session, order, actor=actor, at=at)
+    return order
 
 
 def hold_order(
@@ -292,12 +383,18 @@ def hold_order(
     )
     with uow:
         order = order_by_number(uow.session, number, for_update=True)
-        now = utcnow()
-        if order.state != OrderState.ON_HOLD:
-            change_state(order, OrderState.ON_HOLD, actor=actor, at=now)
-        order.holds.append(OrderHold(code=code, message=reason, created_at=now, created_by=actor))
-        record_event(order, "hold_added", f"On hold ({code}): {reason}", actor=actor, at=now)
+        add_hold(order, code, reason, actor=actor, at=utcnow())
         uow.commit()
+
+
+def add_hold(order: SalesOrder, code: str, reason: str, *, actor: str, at: datetime) -> None:
+    """Put ``order`` on hold for ``reason`` (the same open hold is not added twice)."""
+    if any(hold.code == code and hold.message == reason for hold in order.open_holds):
+        return
+    if order.state != OrderState.ON_HOLD:
+        change_state(order, OrderState.ON_HOLD, actor=actor, at=at)
+    order.holds.append(OrderHold(code=code, message=reason, created_at=at, created_by=actor))
+    record_event(order, "hold_added", f"On hold ({code}): {reason}", actor=actor, at=at)
 
 
 def resolve_holds(uow: UnitOfWork, number: str, *, actor: str, code: str | None = None) -> int:
@@ -326,23 +423,59 @@ def resolve_holds(uow: UnitOfWork, number: str, *, actor: str, code: str | None 
     return remaining
 
 
-def release_order(uow: UnitOfWork, number: str, *, actor: str) -> None:
-    """Release an open order to the warehouse; all of its stock must be reserved."""
+def release_order(uow: UnitOfWork, number: str, *, actor: str) -> OrderState:
+    """Let an order go on: resolve its holds, then release it to the warehouse.
+
+    A held order's holds are resolved by the person releasing it — except that a line whose
+    article is still unknown keeps it on hold until the SKU is mapped. An open order is
+    released when all of its stock is reserved; an order its channel ships itself (FBA), or
+    one held because it was shipped elsewhere, goes on to shipped (giving back what it had
+    reserved). Returns the state the order ends in.
+    """
     with uow:
         # With the stock rows locked, no receipt or count can change the reservations between
         # the check below and the commit.
         order = stock.lock_order_with_stock(uow.session, number)
-        missing = [
-            f"line {line.position} {reservation.article.number}: "
-            f"{reservation.reserved} of {reservation.wanted} reserved"
-            for line in order.lines
-            for reservation in line.reservations
-            if reservation.reserved < reservation.wanted
-        ]
-        if missing and order.state == OrderState.OPEN:
+        now = utcnow()
+        held = order.state == OrderState.ON_HOLD
+        shipped_elsewhere = any(h.code == HOLD_SHIPPED_ELSEWHERE for h in order.open_holds)
+        if held:
+            _lift_holds(order, actor=actor, at=now)
+        missing = _missing_stock(order)
+        if order.channel.fulfilled_externally or shipped_elsewhere:
+            stock.release_reservations(uow.session, order, actor=actor, at=now)
+            _shipped_without_warehouse(order, actor=actor, at=now)
+        elif not missing:
+            change_state(order, OrderState.RELEASED, actor=actor, at=now)
+        elif not held:
             raise DomainError(
                 f"Order {order.number} cannot be released: {'; '.join(missing)}.",
                 hint="Receive the missing stock; the order gets it automatically.",
             )
-        change_state(order, OrderState.RELEASED, actor=actor, at=utcnow())
+        state = order.state
         uow.commit()
+    return state
+
+
+def _lift_holds(order: SalesOrder, *, actor: str, at: datetime) -> None:
+    unknown = [line for line in order.lines if line.article_id is None]
+    if unknown:
+        skus = ", ".join(line.article_number for line in unknown)
+        raise DomainError(
+            f"Order {order.number} stays on hold: no article is known for {skus}.",
+            hint="Map each with `sellerbridge skus map SKU ARTICLE`, then release it again.",
+        )
+    for hold in order.open_holds:
+        hold.resolved_at, hold.resolved_by = at, actor
+        record_event(order, "hold_resolved", f"Hold resolved ({hold.code}).", actor=actor, at=at)
+    change_state(order, OrderState.OPEN, actor=actor, at=at)
+
+
+def _missing_stock(order: SalesOrder) -> list[str]:
+    return [
+        f"line {line.position} {reservation.article.number}: "
+        f"{reservation.reserved} of {reservation.wanted} reserved"
+        for line in order.lines
+        for reservation in line.reservations
+        if reservation.reserved < reservation.wanted
+    ]

@@ -17,12 +17,12 @@ stock found missing is taken from the newest orders first, so the oldest keep th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from sellerbridge.core import stock as rules
 from sellerbridge.core.clock import utcnow
@@ -57,8 +57,29 @@ RESERVING_STATES = (
 # --- building blocks, inside the caller's transaction -------------------------------------
 
 
+_LOCKED_LEVELS = "sellerbridge.locked_stock_levels"
+"""``session.info`` key of the levels locked in the session's current transaction."""
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locked_levels(session: Session, transaction: SessionTransaction) -> None:
+    # The database transaction ended, or a savepoint (whose rollback gives back its locks);
+    # not the internal subtransaction of every flush.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_LOCKED_LEVELS, None)
+
+
 def lock_level(session: Session, article: Article, warehouse: Warehouse) -> StockLevelRecord:
-    """The stock level row of ``article`` in ``warehouse``, created if missing, and locked."""
+    """The stock level row of ``article`` in ``warehouse``, created if missing, and locked.
+
+    A row locked once stays locked until the transaction ends, and only this transaction can
+    change it meanwhile: asking again returns it without another query (a bulk import asks
+    for the same few articles hundreds of times).
+    """
+    locked: dict[tuple[int, int], StockLevelRecord] = session.info.setdefault(_LOCKED_LEVELS, {})
+    key = (article.id, warehouse.id)
+    if key in locked:
+        return locked[key]
     query = (
         select(StockLevelRecord)
         .where(
@@ -82,6 +103,7 @@ def lock_level(session: Session, article: Article, warehouse: Warehouse) -> Stoc
             },
         )
         level = session.scalars(query).one()
+    locked[key] = level
     return level
 
 
@@ -143,9 +165,10 @@ class _Need:
 
 def _needs(line: SalesOrderLine, quantity: int) -> list[_Need]:
     """The stock-tracked articles ``quantity`` units of ``line`` take (components for bundles)."""
-    article = line.article
-    if article is None:
-        return []
+    return [] if line.article is None else _article_needs(line.article, quantity)
+
+
+def _article_needs(article: Article, quantity: int) -> list[_Need]:
     if article.is_bundle:
         return [
             _Need(part.component, part.quantity * quantity)
@@ -161,8 +184,27 @@ def reserve_order(session: Session, order: SalesOrder, *, actor: str, at: dateti
     A line that cannot get all of its stock keeps waiting; stock that arrives later goes to it
     in order-date order.
     """
-    needs = [(line, need) for line in order.lines for need in _needs(line, line.quantity)]
+    reserve_lines(session, order, order.lines, actor=actor, at=at)
+
+
+def reserve_lines(
+    session: Session,
+    order: SalesOrder,
+    lines: Sequence[SalesOrderLine],
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """Reserve stock for ``lines`` of ``order`` that have none yet (e.g. once their SKU is
+    mapped to an article)."""
+    needs = [
+        (line, need)
+        for line in lines
+        if not line.reservations
+        for need in _needs(line, line.quantity)
+    ]
     levels = _lock_levels(session, (need.article for _, need in needs), order.warehouse)
+    taken: list[str] = []
     for line, need in needs:
         level = levels[need.article.id]
         allow_backorder = need.article.allow_backorder
@@ -173,20 +215,17 @@ def reserve_order(session: Session, order: SalesOrder, *, actor: str, at: dateti
         line.reservations.append(
             StockReservation(
                 article=need.article,
-                warehouse_id=order.warehouse_id,
+                warehouse=order.warehouse,
                 wanted=need.quantity,
                 reserved=take,
                 created_at=at,
             )
         )
         if take:
-            record_event(
-                order,
-                "stock_reserved",
-                f"Reserved {take} × {need.article.number} in {order.warehouse.code}.",
-                actor=actor,
-                at=at,
-            )
+            taken.append(f"{take} × {need.article.number}")
+    if taken:
+        message = f"Reserved {', '.join(taken)} in {order.warehouse.code}."
+        record_event(order, "stock_reserved", message, actor=actor, at=at)
 
 
 def lock_order_with_stock(session: Session, number: str) -> SalesOrder:
@@ -270,6 +309,14 @@ def ship_line(
             )
         )
     line.shipped_quantity += quantity
+
+
+def lock_stock(session: Session, articles: Iterable[Article], warehouse: Warehouse) -> None:
+    """Lock the stock levels ``articles`` take in ``warehouse`` (a bundle's: its components')
+    up front, in key order, for a transaction that books many orders of them."""
+    _lock_levels(
+        session, (need.article for a in articles for need in _article_needs(a, 1)), warehouse
+    )
 
 
 def _lock_levels(

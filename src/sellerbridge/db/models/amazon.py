@@ -103,8 +103,7 @@ class AmazonOrderBinding(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
     marketplace_id: Mapped[str] = mapped_column(String(20))
     amazon_order_id: Mapped[str] = mapped_column(String(30))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"), unique=True)
-    """None while the order waits (pending) or was never imported (cancelled before)."""
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id"), unique=True)
     amazon_status: Mapped[str] = mapped_column(String(30), index=True)
     fulfillment: Mapped[Fulfillment]
     last_updated_time: Mapped[datetime]
@@ -113,7 +112,7 @@ class AmazonOrderBinding(Base):
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    order: Mapped[SalesOrder | None] = relationship()
+    order: Mapped[SalesOrder] = relationship()
 
 
 class AmazonSkuBinding(Timestamped, Base):
@@ -156,7 +155,7 @@ class ImportCursor(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
-    stream: Mapped[str] = mapped_column(String(30))
+    stream: Mapped[str] = mapped_column(String(60))
     watermark: Mapped[datetime]
     window_after: Mapped[datetime | None]
     window_before: Mapped[datetime | None]

@@ -27,6 +27,8 @@ class SalesChannel(Timestamped, Base):
     kind: Mapped[ChannelKind]
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
     order_series: Mapped[str] = mapped_column(String(40))
+    fulfilled_externally: Mapped[bool] = mapped_column(default=False)
+    """Its orders are shipped by the channel itself (Amazon FBA), not from our warehouse."""
     active: Mapped[bool] = mapped_column(default=True)
 
     warehouse: Mapped[Warehouse] = relationship()
@@ -39,7 +41,9 @@ class SalesOrder(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("sales_channels.id"))
-    external_reference: Mapped[str | None] = mapped_column(String(EXTERNAL_REFERENCE_MAX))
+    external_reference: Mapped[str | None] = mapped_column(
+        String(EXTERNAL_REFERENCE_MAX), index=True
+    )
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     billing_address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
     shipping_address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))

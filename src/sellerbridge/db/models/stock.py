@@ -84,4 +84,5 @@ class StockReservation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     article: Mapped[Article] = relationship()
+    warehouse: Mapped[Warehouse] = relationship()
     line: Mapped[SalesOrderLine] = relationship(back_populates="reservations")

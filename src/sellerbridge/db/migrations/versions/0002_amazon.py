@@ -1,10 +1,10 @@
 """Amazon connection and order import: accounts, marketplaces, channel mapping, bindings,
 import cursors, the SP-API call log, shared rate-limit buckets, alerts; order lines get the
-channel's line id.
+channel's line id, channels say whether they ship their orders themselves (FBA).
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 04:53:20.661234
+Create Date: 2026-11-27 04:55:46.767160
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def upgrade() -> None:
         "amazon_import_cursors",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
-        sa.Column("stream", sa.String(length=30), nullable=False),
+        sa.Column("stream", sa.String(length=60), nullable=False),
         sa.Column("watermark", sellerbridge.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("window_after", sellerbridge.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("window_before", sellerbridge.db.types.UTCDateTime(timezone=True), nullable=True),
@@ -217,7 +217,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("marketplace_id", sa.String(length=20), nullable=False),
         sa.Column("amazon_order_id", sa.String(length=30), nullable=False),
-        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("order_id", sa.Integer(), nullable=False),
         sa.Column("amazon_status", sa.String(length=30), nullable=False),
         sa.Column(
             "fulfillment",
@@ -256,13 +256,31 @@ def upgrade() -> None:
             batch_op.f("ix_amazon_order_bindings_amazon_status"), ["amazon_status"], unique=False
         )
 
+    with op.batch_alter_table("sales_channels", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "fulfilled_externally", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
+
     with op.batch_alter_table("sales_order_lines", schema=None) as batch_op:
         batch_op.add_column(sa.Column("external_reference", sa.String(length=40), nullable=True))
 
+    with op.batch_alter_table("sales_orders", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sales_orders_external_reference"), ["external_reference"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("sales_orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sales_orders_external_reference"))
+
     with op.batch_alter_table("sales_order_lines", schema=None) as batch_op:
         batch_op.drop_column("external_reference")
+
+    with op.batch_alter_table("sales_channels", schema=None) as batch_op:
+        batch_op.drop_column("fulfilled_externally")
 
     with op.batch_alter_table("amazon_order_bindings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_amazon_order_bindings_amazon_status"))

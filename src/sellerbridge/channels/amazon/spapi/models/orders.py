@@ -54,27 +54,35 @@ class Recipient(_Model):
     delivery_address: CustomerAddress | None = Field(default=None, alias="deliveryAddress")
 
 
-class ProceedsBreakdown(_Model):
-    """One category of proceeds; ``TAX`` and ``DISCOUNT`` may be detailed by subtype."""
+class DetailedBreakdown(_Model):
+    subtype: str | None = None
+    value: Money | None = None
+
+
+class OrderProceedsBreakdown(_Model):
+    """One category of the order's proceeds."""
+
+    type: str
+    subtotal: Money
+
+
+class ItemProceedsBreakdown(_Model):
+    """One category of an item's proceeds; ``TAX`` and ``DISCOUNT`` may be detailed by
+    subtype."""
 
     type: str
     subtotal: Money
     detailed: list[DetailedBreakdown] = Field(default_factory=list, alias="detailedBreakdowns")
 
 
-class DetailedBreakdown(_Model):
-    subtype: str
-    value: Money
-
-
 class OrderProceeds(_Model):
     grand_total: Money | None = Field(default=None, alias="grandTotal")
-    breakdowns: list[ProceedsBreakdown] = Field(default_factory=list)
+    breakdowns: list[OrderProceedsBreakdown] = Field(default_factory=list)
 
 
 class ItemProceeds(_Model):
     proceeds_total: Money | None = Field(default=None, alias="proceedsTotal")
-    breakdowns: list[ProceedsBreakdown] = Field(default_factory=list)
+    breakdowns: list[ItemProceedsBreakdown] = Field(default_factory=list)
 
 
 class ItemPrice(_Model):
@@ -195,6 +203,3 @@ class SearchOrdersResponse(_Model):
 
 class GetOrderResponse(_Model):
     order: Order
-
-
-ProceedsBreakdown.model_rebuild()

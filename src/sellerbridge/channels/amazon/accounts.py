@@ -1,0 +1,423 @@
+"""Amazon accounts: connecting one, checking the connection, and a client for it.
+
+Connecting stores the LWA credentials encrypted, the marketplaces the seller takes part in
+(from ``getMarketplaceParticipations``), and one ERP sales channel per marketplace and
+fulfilment type — the equivalent of Xentral's ``de_FBM`` / ``de_FBA`` projects: FBM orders go
+to the main warehouse, FBA orders to the read-only FBA warehouse of the region, both numbered
+from the ``amazon`` order series. Each mapping can be changed later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from sellerbridge.channels.amazon.spapi import (
+    AuthError,
+    BucketStore,
+    Credentials,
+    DatabaseBucketStore,
+    DatabaseCallRecorder,
+    Endpoint,
+    MarketplaceParticipation,
+    RedisBucketStore,
+    RejectedError,
+    RetryPolicy,
+    SpApiClient,
+    SpApiError,
+    UnreachableError,
+)
+from sellerbridge.config import Settings
+from sellerbridge.core.channels import ChannelKind
+from sellerbridge.core.errors import AlreadyExists, DomainError, InvalidInput, NotFound
+from sellerbridge.core.warehouses import WarehouseKind
+from sellerbridge.db.models import (
+    AmazonAccount,
+    AmazonChannel,
+    AmazonMarketplace,
+    Fulfillment,
+    ImportMode,
+    NumberSeries,
+    SalesChannel,
+    Warehouse,
+)
+from sellerbridge.db.uow import UnitOfWork
+from sellerbridge.secrets import SecretBox
+from sellerbridge.services.lookup import warehouse_by_code
+from sellerbridge.services.setup import MAIN_WAREHOUSE
+
+REGIONS = ("EU", "NA", "FE")
+ORDER_SERIES = "amazon"
+ACCOUNT_NAME_MAX = 16  # channel codes are "amazon-<name>-<country>-<fbm|fba>", 40 at most
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the merchant gives to connect an account (secrets in the clear, in memory only)."""
+
+    name: str
+    region: str
+    seller_id: str
+    credentials: Credentials
+    api_endpoint: str | None = None
+    """The sandbox's URL instead of Amazon's host; its LWA endpoint is ``<url>/auth/o2/token``."""
+    import_mode: ImportMode = ImportMode.MANUAL
+    import_fbm: bool = True
+    import_fba: bool = True
+    start_date: datetime | None = None
+
+
+def endpoint_of(region: str, api_endpoint: str | None) -> Endpoint:
+    if api_endpoint:
+        return Endpoint.custom(api_endpoint)
+    return Endpoint.for_region(region)
+
+
+def client_for(
+    account: AmazonAccount,
+    box: SecretBox,
+    *,
+    engine: Engine,
+    settings: Settings,
+    timeout: float | None = None,
+    retry: RetryPolicy | None = None,
+) -> SpApiClient:
+    """An SP-API client for ``account``, metered by the buckets every process shares.
+
+    ``timeout`` (seconds per request) and ``retry`` replace the client's defaults.
+    """
+    options: dict[str, Any] = {}
+    if timeout is not None:
+        options["timeout"] = timeout
+    if retry is not None:
+        options["retry"] = retry
+    credentials = Credentials(
+        client_id=account.lwa_client_id,
+        client_secret=box.decrypt(account.lwa_client_secret_encrypted),
+        refresh_token=box.decrypt(account.refresh_token_encrypted),
+    )
+    return SpApiClient(
+        seller_id=account.seller_id,
+        credentials=credentials,
+        endpoint=endpoint_of(account.region, account.api_endpoint),
+        buckets=shared_buckets(engine, settings),
+        recorder=DatabaseCallRecorder(engine),
+        **options,
+    )
+
+
+def shared_buckets(engine: Engine, settings: Settings) -> BucketStore:
+    """The rate-limit buckets all processes share: in Redis when configured, else the database."""
+    if settings.redis_url:
+        return RedisBucketStore.from_url(settings.redis_url)
+    return DatabaseBucketStore(engine)
+
+
+def discover(
+    connection: Connection, *, engine: Engine, settings: Settings
+) -> list[MarketplaceParticipation]:
+    """The seller's marketplaces, read with the credentials given (checks them too)."""
+    with SpApiClient(
+        seller_id=connection.seller_id,
+        credentials=connection.credentials,
+        endpoint=endpoint_of(connection.region, connection.api_endpoint),
+        buckets=shared_buckets(engine, settings),
+        recorder=DatabaseCallRecorder(engine),
+    ) as client:
+        return client.get_marketplace_participations()
+
+
+def connect(
+    uow: UnitOfWork,
+    box: SecretBox,
+    connection: Connection,
+    participations: list[MarketplaceParticipation],
+    *,
+    now: datetime,
+) -> AmazonAccount:
+    """Store a connected account with its marketplaces and channels; returns it."""
+    region = connection.region.upper()
+    if region not in REGIONS:
+        raise InvalidInput(
+            "region", f"{connection.region!r} is not a region", hint="Use EU, NA or FE."
+        )
+    name = connection.name.strip().lower()
+    if not name or len(name) > ACCOUNT_NAME_MAX or not name.replace("-", "").isalnum():
+        raise InvalidInput(
+            "name",
+            f"{connection.name!r} is not a usable account name",
+            hint=f"Use up to {ACCOUNT_NAME_MAX} letters, digits and dashes, e.g. 'main'.",
+        )
+    with uow:
+        session = uow.session
+        if session.scalars(select(AmazonAccount).where(AmazonAccount.name == name)).first():
+            raise AlreadyExists(f"An Amazon account named {name!r} is connected already.")
+        account = AmazonAccount(
+            name=name,
+            region=region,
+            seller_id=connection.seller_id,
+            lwa_client_id=connection.credentials.client_id,
+            lwa_client_secret_encrypted=box.encrypt(connection.credentials.client_secret),
+            refresh_token_encrypted=box.encrypt(connection.credentials.refresh_token),
+            api_endpoint=connection.api_endpoint,
+            import_mode=connection.import_mode,
+            import_fbm=connection.import_fbm,
+            import_fba=connection.import_fba,
+            # Whole seconds, as Amazon's order times: an order placed in the second the
+            # account was connected belongs to it.
+            start_date=(connection.start_date or now).replace(microsecond=0),
+        )
+        session.add(account)
+        _add_marketplaces(session, account, participations, enabled=True)
+        uow.commit()
+    return account
+
+
+def add_new_marketplaces(
+    uow: UnitOfWork, name: str | None, participations: list[MarketplaceParticipation]
+) -> list[str]:
+    """Store the marketplaces the seller joined since the account was connected, with their
+    channels, not yet imported (the merchant decides); returns their country codes."""
+    with uow:
+        account = account_by_name(uow.session, name)
+        added = _add_marketplaces(uow.session, account, participations, enabled=False)
+        uow.commit()
+    return added
+
+
+def _add_marketplaces(
+    session: Session,
+    account: AmazonAccount,
+    participations: list[MarketplaceParticipation],
+    *,
+    enabled: bool,
+) -> list[str]:
+    known = {marketplace.marketplace_id for marketplace in account.marketplaces}
+    added = [
+        AmazonMarketplace(
+            marketplace_id=participation.marketplace.id,
+            country_code=participation.marketplace.country_code,
+            name=participation.marketplace.name,
+            currency=participation.marketplace.default_currency_code,
+            participating=participation.participation.is_participating,
+            import_enabled=enabled and participation.participation.is_participating,
+        )
+        for participation in participations
+        if participation.marketplace.id not in known
+    ]
+    account.marketplaces.extend(added)
+    session.flush()
+    _create_channels(session, account, added)
+    return [marketplace.country_code for marketplace in added]
+
+
+def _create_channels(
+    session: Session, account: AmazonAccount, marketplaces: list[AmazonMarketplace]
+) -> None:
+    main = session.scalars(select(Warehouse).where(Warehouse.code == MAIN_WAREHOUSE)).first()
+    if main is None:
+        raise NotFound(
+            f"There is no warehouse {MAIN_WAREHOUSE} for merchant-fulfilled orders.",
+            hint="Run `sellerbridge init` first.",
+        )
+    fba = _fba_warehouse(session, account.region)
+    _ensure_order_series(session)
+    for marketplace in marketplaces:
+        for fulfillment, warehouse in ((Fulfillment.FBM, main), (Fulfillment.FBA, fba)):
+            country = marketplace.country_code.lower()
+            channel = SalesChannel(
+                code=f"amazon-{account.name}-{country}-{fulfillment.value.lower()}",
+                name=f"Amazon {marketplace.country_code} {fulfillment.value} ({account.name})",
+                kind=ChannelKind.AMAZON,
+                warehouse=warehouse,
+                order_series=ORDER_SERIES,
+                fulfilled_externally=fulfillment is Fulfillment.FBA,
+            )
+            session.add(
+                AmazonChannel(
+                    account_id=account.id,
+                    marketplace_id=marketplace.marketplace_id,
+                    fulfillment=fulfillment,
+                    channel=channel,
+                )
+            )
+
+
+def _fba_warehouse(session: Session, region: str) -> Warehouse:
+    code = f"FBA-{region}"
+    warehouse = session.scalars(select(Warehouse).where(Warehouse.code == code)).first()
+    if warehouse is None:
+        warehouse = Warehouse(
+            code=code, name=f"Amazon FBA {region}", kind=WarehouseKind.FBA, read_only=True
+        )
+        session.add(warehouse)
+    return warehouse
+
+
+def _ensure_order_series(session: Session) -> None:
+    exists = session.scalars(
+        select(NumberSeries).where(
+            NumberSeries.document_type == "sales_order", NumberSeries.series == ORDER_SERIES
+        )
+    ).first()
+    if exists is None:
+        session.add(
+            NumberSeries(
+                document_type="sales_order",
+                series=ORDER_SERIES,
+                prefix="AZ-",
+                width=7,
+                next_value=1,
+            )
+        )
+
+
+def account_by_name(session: Session, name: str | None) -> AmazonAccount:
+    """The account called ``name``, or the only one when no name is given."""
+    accounts = session.scalars(select(AmazonAccount).order_by(AmazonAccount.id)).all()
+    if name is None:
+        if len(accounts) == 1:
+            return accounts[0]
+        if not accounts:
+            raise NotFound(
+                "No Amazon account is connected.",
+                hint="Connect one with `sellerbridge amazon connect`.",
+            )
+        names = ", ".join(account.name for account in accounts)
+        raise DomainError(
+            "Several Amazon accounts are connected.", hint=f"Name one with --account ({names})."
+        )
+    for account in accounts:
+        if account.name == name.strip().lower():
+            return account
+    raise NotFound(f"There is no Amazon account {name!r}.")
+
+
+def configure(
+    uow: UnitOfWork,
+    name: str | None,
+    *,
+    mode: ImportMode | None = None,
+    fbm: bool | None = None,
+    fba: bool | None = None,
+    start_date: datetime | None = None,
+    marketplaces: list[str] | None = None,
+) -> AmazonAccount:
+    """Change an account's import rules; what is not given stays as it is.
+
+    ``marketplaces`` names (by country code or marketplace id) the marketplaces to import;
+    the others are no longer imported.
+    """
+    with uow:
+        account = account_by_name(uow.session, name)
+        if mode is not None:
+            account.import_mode = mode
+        if fbm is not None:
+            account.import_fbm = fbm
+        if fba is not None:
+            account.import_fba = fba
+        if start_date is not None:
+            account.start_date = start_date.replace(microsecond=0)
+        if marketplaces is not None:
+            chosen = {_marketplace(account, code).marketplace_id for code in marketplaces}
+            for marketplace in account.marketplaces:
+                marketplace.import_enabled = marketplace.marketplace_id in chosen
+        uow.commit()
+    return account
+
+
+def _marketplace(account: AmazonAccount, code: str) -> AmazonMarketplace:
+    wanted = code.strip().upper()
+    for marketplace in account.marketplaces:
+        if wanted in (marketplace.country_code, marketplace.marketplace_id.upper()):
+            return marketplace
+    known = ", ".join(m.country_code for m in account.marketplaces)
+    raise InvalidInput(
+        "marketplace",
+        f"{code!r} is not a marketplace of account {account.name}",
+        hint=f"Use one of {known}.",
+    )
+
+
+def set_channel(
+    uow: UnitOfWork,
+    name: str | None,
+    *,
+    marketplace: str,
+    fulfillment: Fulfillment,
+    warehouse: str | None = None,
+    series: str | None = None,
+) -> SalesChannel:
+    """Choose the warehouse and order number series of one marketplace's FBM or FBA orders."""
+    with uow:
+        session = uow.session
+        account = account_by_name(session, name)
+        marketplace_id = _marketplace(account, marketplace).marketplace_id
+        channel = session.scalars(
+            select(SalesChannel)
+            .join(AmazonChannel, AmazonChannel.channel_id == SalesChannel.id)
+            .where(
+                AmazonChannel.account_id == account.id,
+                AmazonChannel.marketplace_id == marketplace_id,
+                AmazonChannel.fulfillment == fulfillment,
+            )
+        ).one()
+        if warehouse is not None:
+            target = warehouse_by_code(session, warehouse)
+            wanted = WarehouseKind.FBA if fulfillment is Fulfillment.FBA else WarehouseKind.OWN
+            if target.kind != wanted:
+                where = "Amazon's FBA" if wanted is WarehouseKind.FBA else "your own"
+                raise InvalidInput(
+                    "warehouse",
+                    f"{fulfillment.value} orders ship from {where} warehouses, and "
+                    f"{target.code} is not one",
+                )
+            channel.warehouse = target
+        if series is not None:
+            known = session.scalars(
+                select(NumberSeries).where(
+                    NumberSeries.document_type == "sales_order", NumberSeries.series == series
+                )
+            ).first()
+            if known is None:
+                raise NotFound(f"There is no order number series {series!r}.")
+            channel.order_series = series
+        uow.commit()
+    return channel
+
+
+@dataclass(frozen=True)
+class CheckStep:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check(client: SpApiClient) -> tuple[list[CheckStep], list[MarketplaceParticipation]]:
+    """Test a connection like Xentral's "Verbindung prüfen": token, API, marketplaces.
+
+    Each step says what it found; the first failing step says why, in words an operator can
+    act on, and the steps after it are not tried. Returns the steps and the marketplaces found.
+    """
+    steps: list[CheckStep] = []
+    try:
+        client.access_token(fresh=True)
+        steps.append(CheckStep("Login with Amazon", True, "the refresh token gives access tokens"))
+        participations = client.get_marketplace_participations()
+        steps.append(CheckStep("SP-API", True, "reachable, and the app's roles suffice"))
+    except (AuthError, UnreachableError, RejectedError, SpApiError) as error:
+        step = "Login with Amazon" if not steps else "SP-API"
+        steps.append(CheckStep(step, False, str(error)))
+        return steps, []
+    active = [p for p in participations if p.participation.is_participating]
+    suspended = [p for p in participations if p.participation.has_suspended_listings]
+    detail = ", ".join(p.marketplace.country_code for p in active) or "none"
+    steps.append(CheckStep("Marketplaces", bool(active), f"selling on {detail}"))
+    if suspended:
+        countries = ", ".join(p.marketplace.country_code for p in suspended)
+        steps.append(CheckStep("Listings", False, f"suspended listings on {countries}"))
+    return steps, participations

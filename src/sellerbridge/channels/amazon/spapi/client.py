@@ -1,0 +1,878 @@
+"""The SP-API client: the one way sellerbridge calls Amazon, with the rules every call needs.
+
+Every call, in this order:
+
+1. takes a token from the (seller, operation) bucket (:mod:`.ratelimit`), sleeping until one
+   is due; waits of a second or more are reported to ``on_wait`` so a command can say why it
+   pauses. One token of each burst is kept in reserve: the requests of a steady stream reach
+   Amazon with varying delays, and a bucket that mirrored Amazon's exactly would sometimes be a
+   few milliseconds early. With one token in hand the copy can never run ahead of Amazon's.
+2. gets an access token from the cache, or from Login with Amazon (:mod:`.auth`); a restricted
+   call gets a Restricted Data Token for its method and path instead;
+3. sends the request with timeouts on connect, read, write and pool (``httpx.Timeout``);
+4. records the attempt (:mod:`.recorder`) and learns the rate from ``x-amzn-RateLimit-Limit``;
+5. decides:
+
+   - 2xx with a readable body: done.
+   - 429: Amazon's bucket is empty, whatever ours said; ours is drained and the call waits for
+     the refill and tries again. 429s do not use up the failure budget (they are expected with
+     shared quotas) but are capped by ``RetryPolicy.throttled``, then :class:`ThrottledError`.
+   - 5xx, timeouts, broken connections, bodies that are not JSON: tried again after a capped
+     exponential backoff with full jitter (a random wait between 0 and
+     ``min(cap, base * 2 ** (failure - 1))``), so that many clients failing together do not
+     come back together; after ``RetryPolicy.attempts`` failures :class:`RetryableError` (or
+     :class:`UnreachableError` if no connection was ever made).
+   - ``idempotent=False`` (creating a feed, a document, a label): when the request may have
+     reached Amazon (a timeout or a broken connection after sending, a 5xx other than 503, an
+     unreadable success) it is not repeated, which could apply it twice, but raises
+     :class:`AmbiguousError`. Connection failures before sending and 503 are still retried.
+   - 401/403 for an expired or refused token: the token is dropped and the call repeated once
+     with a new one; otherwise :class:`AuthError` with the reason.
+   - any other 4xx: :class:`RejectedError` at once.
+
+Each call also writes one structured log line: operation, method, path without query string,
+status, Amazon request id, duration, attempt. Tokens, header values, query strings and bodies
+are never logged or recorded: they carry secrets and buyers' personal data.
+
+Nothing is global but the access-token cache, whose keys are derived from the credentials and
+the endpoint: a client carries its seller, credentials, endpoint and buckets, so two sellers,
+two regions, or the sandbox and Amazon can be used side by side.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import math
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pydantic
+import structlog
+
+from sellerbridge import __version__
+from sellerbridge.channels.amazon.spapi.auth import (
+    LWA_TOKEN_URL,
+    SHARED_TOKENS,
+    Credentials,
+    TokenCache,
+    credentials_key,
+    lwa_error_code,
+    read_token,
+    restricted_key,
+)
+from sellerbridge.channels.amazon.spapi.errors import (
+    AmbiguousError,
+    AuthError,
+    AuthReason,
+    ErrorDetail,
+    RejectedError,
+    RetryableError,
+    SpApiError,
+    ThrottledError,
+    UnreachableError,
+    safe_codes,
+)
+from sellerbridge.channels.amazon.spapi.models.orders import (
+    GetOrderResponse,
+    Order,
+    SearchOrdersResponse,
+)
+from sellerbridge.channels.amazon.spapi.models.sellers import (
+    GetMarketplaceParticipationsResponse,
+    MarketplaceParticipation,
+)
+from sellerbridge.channels.amazon.spapi.ratelimit import BucketStore
+from sellerbridge.channels.amazon.spapi.recorder import CallRecord, CallRecorder
+from sellerbridge.channels.amazon.spapi.usage_plans import plan
+from sellerbridge.core.clock import ensure_utc, utcnow
+
+log = structlog.get_logger("sellerbridge.spapi")
+
+REGION_HOSTS = {
+    "NA": "https://sellingpartnerapi-na.amazon.com",
+    "EU": "https://sellingpartnerapi-eu.amazon.com",
+    "FE": "https://sellingpartnerapi-fe.amazon.com",
+}
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+LONG_WAIT_S = 1.0
+"""Waits at least this long are reported to ``on_wait``."""
+HEADROOM = 1
+"""Tokens of each burst kept in reserve (see the module docstring)."""
+LWA_OPERATION = "lwa.token"
+RDT_OPERATION = "tokens.createRestrictedDataToken"
+RDT_PATH = "/tokens/2021-03-01/restrictedDataToken"
+USER_AGENT = f"sellerbridge/{__version__} (Language=Python)"
+
+# Failures that happen before a request leaves: repeating them cannot apply anything twice.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+QueryValue = str | int | float | bool | datetime | Sequence[str] | None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the SP-API and Login with Amazon are."""
+
+    api_url: str
+    lwa_url: str = LWA_TOKEN_URL
+
+    @classmethod
+    def for_region(cls, code: str) -> Endpoint:
+        """Amazon's production host for a region (``EU``, ``NA``, ``FE``)."""
+        try:
+            return cls(REGION_HOSTS[code.upper()])
+        except KeyError:
+            raise ValueError(
+                f"unknown SP-API region {code!r}; use one of {', '.join(REGION_HOSTS)}"
+            ) from None
+
+    @classmethod
+    def custom(cls, base_url: str) -> Endpoint:
+        """A configured base URL (the sandbox) that also serves ``/auth/o2/token``."""
+        base = base_url.rstrip("/")
+        return cls(base, f"{base}/auth/o2/token")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.api_url).netloc
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one call tries before it gives up."""
+
+    attempts: int = 5
+    """Attempts per call for failures (5xx, timeouts, broken connections, bad bodies)."""
+    base: float = 1.0
+    """Seconds: the ceiling of the first backoff, doubled for each further failure..."""
+    cap: float = 60.0
+    """... up to this ceiling."""
+    throttled: int = 10
+    """429s one call may meet before it raises :class:`ThrottledError`."""
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.throttled < 0 or self.base <= 0 or self.cap < self.base:
+            raise ValueError(f"an unusable retry policy: {self}")
+
+    def ceiling(self, failure: int) -> float:
+        """The longest backoff after the ``failure``-th failure (1-based)."""
+        return min(self.cap, self.base * 2.0 ** (failure - 1))
+
+    def delay(self, failure: int) -> float:
+        """A backoff after the ``failure``-th failure: full jitter up to the ceiling."""
+        return _jitter.uniform(0.0, self.ceiling(failure))
+
+
+_jitter = random.SystemRandom()
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A successful answer."""
+
+    status: int
+    body: Any
+    """The JSON body, or None when the response had none (204)."""
+    headers: Mapping[str, str]
+    request_id: str | None
+
+
+@dataclass
+class _Progress:
+    """What the log line of a call reports: its last attempt."""
+
+    attempt: int = 0
+    status: int | None = None
+    request_id: str | None = None
+
+
+@dataclass
+class _Budget:
+    """How much of its retry budget a call has used."""
+
+    failures: int = 0
+    throttled: int = 0
+    refreshed: bool = False
+    connected: bool = False
+    """True once any attempt reached the server: failing then is not "unreachable"."""
+
+
+@dataclass(frozen=True)
+class _Exchange:
+    """One attempt as it went on the wire."""
+
+    response: httpx.Response | None = None
+    failure: httpx.HTTPError | None = None
+    body: Any = None
+    malformed: bool = False
+
+    @property
+    def status(self) -> int | None:
+        return None if self.response is None else self.response.status_code
+
+    @property
+    def request_id(self) -> str | None:
+        return None if self.response is None else self.response.headers.get("x-amzn-RequestId")
+
+    @property
+    def errors(self) -> tuple[ErrorDetail, ...]:
+        return _error_details(self.body)
+
+    def summary(self) -> str | None:
+        """What went wrong, for the call record: kinds and codes only."""
+        if self.failure is not None:
+            kind = "timeout" if isinstance(self.failure, httpx.TimeoutException) else "connection"
+            return f"{kind} {type(self.failure).__name__}"
+        status = self.status
+        if status is not None and status < 300:
+            return "malformed body" if self.malformed else None
+        label = "throttled" if status == 429 else f"HTTP {status}"
+        return " ".join([label, *safe_codes(self.errors)])
+
+
+def _error_details(body: Any) -> tuple[ErrorDetail, ...]:
+    entries = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(entries, list):
+        return ()
+    return tuple(
+        ErrorDetail(
+            code=str(entry.get("code", "")),
+            message=str(entry.get("message", "")),
+            details=None if entry.get("details") is None else str(entry["details"]),
+        )
+        for entry in entries
+        if isinstance(entry, dict)
+    )
+
+
+def _token_problem(errors: Sequence[ErrorDetail]) -> bool:
+    """True if a 401/403 says the token itself is expired or was refused (a new one may do)."""
+    text = " ".join(f"{error.message} {error.details or ''}" for error in errors).lower()
+    return "expired" in text or "revoked, malformed or invalid" in text
+
+
+def _denial_reason(errors: Sequence[ErrorDetail], *, token_problem: bool) -> AuthReason:
+    text = " ".join(f"{error.message} {error.details or ''}" for error in errors).lower()
+    if "restricted data" in text:
+        return AuthReason.RESTRICTED_DATA
+    if token_problem and "revoked" in text:
+        return AuthReason.AUTHORISATION_REVOKED
+    return AuthReason.ACCESS_DENIED
+
+
+def encode_query(params: Mapping[str, QueryValue]) -> dict[str, str]:
+    """Query parameters as SP-API reads them: lists comma-separated, times ISO 8601 UTC to the
+    second (rounded down, so a window only ever grows); naive times are refused."""
+    query: dict[str, str] = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            query[name] = "true" if value else "false"
+        elif isinstance(value, datetime):
+            moment = ensure_utc(value, field=name).astimezone(UTC)
+            query[name] = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+        elif isinstance(value, str | int | float):
+            query[name] = str(value)
+        else:
+            query[name] = ",".join(value)
+    return query
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+SEARCH_ORDERS_PARAMETERS = frozenset(
+    {
+        "createdAfter",
+        "createdBefore",
+        "lastUpdatedAfter",
+        "lastUpdatedBefore",
+        "fulfillmentStatuses",
+        "marketplaceIds",
+        "fulfilledBy",
+        "maxResultsPerPage",
+        "paginationToken",
+        "includedData",
+    }
+)
+
+_Model = TypeVar("_Model", bound=pydantic.BaseModel)
+
+
+class SpApiClient:
+    """Calls SP-API for one seller; safe to share between threads."""
+
+    def __init__(
+        self,
+        seller_id: str,
+        credentials: Credentials,
+        endpoint: Endpoint,
+        buckets: BucketStore,
+        recorder: CallRecorder | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        on_wait: Callable[[str, float], None] | None = None,
+        tokens: TokenCache | None = None,
+    ) -> None:
+        self.seller_id = seller_id
+        self._credentials = credentials
+        self._endpoint = endpoint
+        self._buckets = buckets
+        self._recorder = recorder
+        self._retry = retry
+        self._sleep = sleep
+        self._clock = clock
+        self.on_wait = on_wait
+        """Told ``(operation, seconds)`` before every wait of a second or more."""
+        self._tokens = SHARED_TOKENS if tokens is None else tokens
+        self._key = credentials_key(endpoint.lwa_url, credentials)
+        self._lwa_path = urlsplit(endpoint.lwa_url).path or "/"
+        self._known_rates: dict[str, float] = {}
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            headers={"user-agent": USER_AGENT, "accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"SpApiClient(seller_id={self.seller_id!r}, endpoint={self._endpoint.api_url!r})"
+
+    # --- the public API ----------------------------------------------------------------------
+
+    def call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        json: Any = None,
+        restricted: bool = False,
+        idempotent: bool = True,
+        also_limited_by: Sequence[str] = (),
+    ) -> ApiResponse:
+        """Call ``operation`` (e.g. ``"orders.getOrder"``) at ``method`` ``path``.
+
+        ``restricted`` calls carry a Restricted Data Token for this method and path.
+        ``idempotent=False`` marks a call that must not be repeated when its outcome is unknown.
+        ``also_limited_by`` names further limits the call counts against (see
+        :data:`.usage_plans.SUBMISSION_LIMITS`).
+        """
+        if "?" in path:
+            raise ValueError("pass query parameters as params, not in the path")
+        limits = [(name, *plan(name)) for name in (*also_limited_by, operation)]
+        request = {"params": encode_query(params or {}), "json": json}
+        progress = _Progress()
+        started = self._clock()
+        try:
+            response = self._call(
+                operation,
+                method.upper(),
+                path,
+                request,
+                limits,
+                progress,
+                restricted=restricted,
+                idempotent=idempotent,
+            )
+        except SpApiError as error:
+            self._log(operation, method, path, progress, started, error)
+            raise
+        self._log(operation, method, path, progress, started, None)
+        return response
+
+    def search_orders(self, **params: QueryValue) -> SearchOrdersResponse:
+        """``searchOrders``; parameters in Amazon's or Python's spelling (``lastUpdatedAfter``
+        or ``last_updated_after``); values as :func:`encode_query` takes them."""
+        query = {_camel(name): value for name, value in params.items()}
+        unknown = sorted(set(query) - SEARCH_ORDERS_PARAMETERS)
+        if unknown:
+            raise TypeError(f"search_orders() got unknown parameters: {', '.join(unknown)}")
+        operation = "orders.searchOrders"
+        response = self.call(operation, "GET", "/orders/2026-01-01/orders", params=query)
+        return self._parse(SearchOrdersResponse, operation, response)
+
+    def get_order(self, order_id: str, included_data: Sequence[str] = ()) -> Order:
+        """``getOrder`` with the ``includedData`` sets named."""
+        operation = "orders.getOrder"
+        response = self.call(
+            operation,
+            "GET",
+            f"/orders/2026-01-01/orders/{quote(order_id, safe='')}",
+            params={"includedData": list(included_data) or None},
+        )
+        return self._parse(GetOrderResponse, operation, response).order
+
+    def get_marketplace_participations(self) -> list[MarketplaceParticipation]:
+        """The marketplaces the seller takes part in (suspended ones included)."""
+        operation = "sellers.getMarketplaceParticipations"
+        response = self.call(operation, "GET", "/sellers/v1/marketplaceParticipations")
+        return self._parse(GetMarketplaceParticipationsResponse, operation, response).payload
+
+    def access_token(self, *, fresh: bool = False) -> str:
+        """An access token for the seller, from the cache or (``fresh``) from Login with Amazon.
+
+        For checking a connection; calls fetch their tokens themselves. Never log it.
+        """
+        if not fresh:
+            return self._access_token(LWA_OPERATION)
+        with self._tokens.lock(self._key):
+            token, lifetime = self._login(LWA_OPERATION)
+            self._tokens.put(self._key, token, lifetime)
+            return token
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SpApiClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- one call, attempt by attempt --------------------------------------------------------
+
+    def _call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        request: dict[str, Any],
+        limits: list[tuple[str, float, int]],
+        progress: _Progress,
+        *,
+        restricted: bool,
+        idempotent: bool,
+    ) -> ApiResponse:
+        budget = _Budget()
+        while True:
+            for limit, rate, burst in limits:
+                self._take(operation, limit, rate, burst)
+            progress.attempt += 1
+            token_key, token = (
+                self._restricted_token(method, path)
+                if restricted
+                else (self._key, self._access_token(operation))
+            )
+            exchange = self._send(
+                operation,
+                method,
+                self._endpoint.api_url + path,
+                path,
+                progress,
+                headers={"x-amz-access-token": token},
+                **request,
+            )
+            if exchange.failure is not None:
+                self._after_failure(
+                    operation,
+                    exchange.failure,
+                    budget,
+                    idempotent=idempotent,
+                    attempts=progress.attempt,
+                )
+                continue
+            budget.connected = True
+            if exchange.status == 429:
+                self._after_throttling(operation, exchange, budget, limits, progress.attempt)
+                continue
+            if exchange.status in (401, 403) and self._token_refused(exchange, budget):
+                self._tokens.invalidate(token_key, token)
+                continue
+            response = self._after_answer(
+                operation, exchange, budget, idempotent=idempotent, attempts=progress.attempt
+            )
+            if response is not None:
+                return response
+
+    def _after_failure(
+        self,
+        operation: str,
+        failure: httpx.HTTPError,
+        budget: _Budget,
+        *,
+        idempotent: bool,
+        attempts: int,
+    ) -> None:
+        """No answer arrived: wait for the next attempt, or raise."""
+        sent = not isinstance(failure, _NOT_SENT)
+        budget.connected = budget.connected or sent
+        if sent and not idempotent:
+            raise AmbiguousError.outcome_unknown(
+                operation,
+                what="the connection failed once the request was on its way "
+                f"({type(failure).__name__})",
+                attempts=attempts,
+            ) from failure
+        budget.failures += 1
+        self._back_off(operation, budget.failures, failure, connected=budget.connected)
+
+    def _after_throttling(
+        self,
+        operation: str,
+        exchange: _Exchange,
+        budget: _Budget,
+        limits: list[tuple[str, float, int]],
+        attempts: int,
+    ) -> None:
+        """429: Amazon's bucket is empty, so ours is too; the next take waits for the refill."""
+        budget.throttled += 1
+        for limit, _, _ in limits:
+            self._buckets.drain(self.seller_id, limit)
+        if budget.throttled > self._retry.throttled:
+            raise ThrottledError.exhausted(
+                operation,
+                self.seller_id,
+                attempts=attempts,
+                throttled=budget.throttled,
+                request_id=exchange.request_id,
+            )
+
+    def _token_refused(self, exchange: _Exchange, budget: _Budget) -> bool:
+        """True once per call when a 401/403 says the token is expired or refused."""
+        if budget.refreshed or not _token_problem(exchange.errors):
+            return False
+        budget.refreshed = True
+        return True
+
+    def _after_answer(
+        self,
+        operation: str,
+        exchange: _Exchange,
+        budget: _Budget,
+        *,
+        idempotent: bool,
+        attempts: int,
+    ) -> ApiResponse | None:
+        """The response if the call succeeded, None to try again, or raise."""
+        response = exchange.response
+        assert response is not None  # an answer, not a failure
+        status = response.status_code
+        request_id = exchange.request_id
+        self._learn_rate(operation, response)
+        if status < 300 and not exchange.malformed:
+            return ApiResponse(status, exchange.body, response.headers, request_id)
+        if status < 300:
+            if not idempotent:
+                raise AmbiguousError.outcome_unknown(
+                    operation,
+                    what="Amazon's answer was not valid JSON",
+                    status=status,
+                    request_id=request_id,
+                    attempts=attempts,
+                )
+            error: SpApiError = RetryableError.malformed(
+                operation, status=status, request_id=request_id, attempts=attempts
+            )
+        elif status in (401, 403):
+            raise AuthError.denied(
+                _denial_reason(exchange.errors, token_problem=_token_problem(exchange.errors)),
+                operation,
+                seller_id=self.seller_id,
+                status=status,
+                request_id=request_id,
+                errors=exchange.errors,
+                attempts=attempts,
+            )
+        elif status >= 500:
+            if not idempotent and status != 503:
+                raise AmbiguousError.outcome_unknown(
+                    operation,
+                    what="Amazon answered with a server error",
+                    status=status,
+                    request_id=request_id,
+                    errors=exchange.errors,
+                    attempts=attempts,
+                )
+            error = RetryableError.server_error(
+                operation,
+                status=status,
+                request_id=request_id,
+                errors=exchange.errors,
+                attempts=attempts,
+            )
+        else:
+            raise RejectedError.refused(
+                operation,
+                status=status,
+                request_id=request_id,
+                errors=exchange.errors,
+                attempts=attempts,
+            )
+        budget.failures += 1
+        self._back_off_or_raise(operation, budget.failures, error)
+        return None
+
+    def _send(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        path: str,
+        progress: _Progress,
+        **request: Any,
+    ) -> _Exchange:
+        at = utcnow()
+        started = self._clock()
+        try:
+            response = self._http.request(method, url, **request)
+        except (httpx.TransportError, httpx.DecodingError) as failure:
+            exchange = _Exchange(failure=failure)
+        else:
+            exchange = _read(response)
+        progress.status = exchange.status
+        progress.request_id = exchange.request_id
+        if self._recorder is not None:
+            self._recorder.record(
+                CallRecord(
+                    at=at,
+                    seller_id=self.seller_id,
+                    operation=operation,
+                    method=method,
+                    path=path,
+                    status=exchange.status,
+                    request_id=exchange.request_id,
+                    duration_ms=(self._clock() - started) * 1000.0,
+                    attempt=progress.attempt,
+                    error=exchange.summary(),
+                )
+            )
+        return exchange
+
+    def _back_off(
+        self, operation: str, failures: int, failure: httpx.HTTPError, *, connected: bool
+    ) -> None:
+        """Wait before the next attempt after a transport failure, or raise if out of budget."""
+        if failures < self._retry.attempts:
+            self._pause(operation, self._retry.delay(failures))
+            return
+        name = type(failure).__name__
+        if connected:
+            raise RetryableError.transport(operation, failure=name, attempts=failures) from failure
+        raise UnreachableError.no_connection(
+            operation, host=self._endpoint.host, failure=name, attempts=failures
+        ) from failure
+
+    def _back_off_or_raise(self, operation: str, failures: int, error: SpApiError) -> None:
+        """Wait before the next attempt after a failed answer, or raise ``error``."""
+        if failures >= self._retry.attempts:
+            raise error
+        self._pause(operation, self._retry.delay(failures))
+
+    def _take(self, operation: str, limit: str, rate: float, burst: int) -> None:
+        capacity = max(1, burst - HEADROOM)
+        while (wait := self._buckets.take(self.seller_id, limit, rate, capacity)) > 0:
+            self._pause(operation, wait)
+
+    def _pause(self, operation: str, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self.on_wait is not None and seconds >= LONG_WAIT_S:
+            self.on_wait(operation, seconds)
+        self._sleep(seconds)
+
+    def _learn_rate(self, operation: str, response: httpx.Response) -> None:
+        """Take the rate Amazon applied from ``x-amzn-RateLimit-Limit``, when it says one.
+
+        Amazon sends the header "on a best-effort basis": a missing or unreadable value leaves
+        the bucket as it is.
+        """
+        raw = response.headers.get("x-amzn-RateLimit-Limit", "").strip()
+        try:
+            rate = float(raw)
+        except ValueError:
+            return
+        if not math.isfinite(rate) or rate <= 0 or self._known_rates.get(operation) == rate:
+            return
+        self._buckets.set_rate(self.seller_id, operation, rate)
+        self._known_rates[operation] = rate
+
+    # --- tokens ------------------------------------------------------------------------------
+
+    def _access_token(self, operation: str) -> str:
+        token = self._tokens.get(self._key)
+        if token is not None:
+            return token
+        with self._tokens.lock(self._key):
+            token = self._tokens.get(self._key)  # another thread may have fetched it meanwhile
+            if token is None:
+                token, lifetime = self._login(operation)
+                self._tokens.put(self._key, token, lifetime)
+            return token
+
+    def _restricted_token(self, method: str, path: str) -> tuple[str, str]:
+        """(cache key, RDT) for one restricted resource."""
+        key = restricted_key(self._key, [(method, path)])
+        token = self._tokens.get(key)
+        if token is not None:
+            return key, token
+        with self._tokens.lock(key):
+            token = self._tokens.get(key)
+            if token is None:
+                response = self.call(
+                    RDT_OPERATION,
+                    "POST",
+                    RDT_PATH,
+                    json={"restrictedResources": [{"method": method, "path": path}]},
+                )
+                found = read_token(
+                    response.body, value_field="restrictedDataToken", lifetime_field="expiresIn"
+                )
+                if found is None:
+                    raise RetryableError.unreadable(
+                        RDT_OPERATION,
+                        request_id=response.request_id,
+                        problems=["restrictedDataToken: missing"],
+                    )
+                token, lifetime = found
+                self._tokens.put(key, token, lifetime)
+            return key, token
+
+    def _login(self, operation: str) -> tuple[str, float]:
+        """A new access token from Login with Amazon, with the retries of any call."""
+        progress = _Progress()
+        started = self._clock()
+        try:
+            result = self._login_attempts(operation, progress)
+        except SpApiError as error:
+            self._log(LWA_OPERATION, "POST", self._lwa_path, progress, started, error)
+            raise
+        self._log(LWA_OPERATION, "POST", self._lwa_path, progress, started, None)
+        return result
+
+    def _login_attempts(self, operation: str, progress: _Progress) -> tuple[str, float]:
+        failures = 0
+        connected = False
+        while True:
+            progress.attempt += 1
+            exchange = self._send(
+                LWA_OPERATION,
+                "POST",
+                self._endpoint.lwa_url,
+                self._lwa_path,
+                progress,
+                data=self._credentials.token_request(),
+            )
+            if exchange.failure is not None:
+                connected = connected or not isinstance(exchange.failure, _NOT_SENT)
+                failures += 1
+                self._back_off(operation, failures, exchange.failure, connected=connected)
+                continue
+            status = exchange.status
+            assert status is not None  # no failure, so a response
+            if status < 300:
+                found = read_token(
+                    exchange.body, value_field="access_token", lifetime_field="expires_in"
+                )
+                if found is not None:
+                    return found
+                failures += 1
+                self._back_off_or_raise(
+                    operation,
+                    failures,
+                    RetryableError.malformed(
+                        LWA_OPERATION,
+                        status=status,
+                        request_id=exchange.request_id,
+                        attempts=progress.attempt,
+                    ),
+                )
+                continue
+            if status == 429 or status >= 500:
+                failures += 1
+                self._back_off_or_raise(
+                    operation,
+                    failures,
+                    RetryableError.server_error(
+                        LWA_OPERATION,
+                        status=status,
+                        request_id=exchange.request_id,
+                        errors=(),
+                        attempts=progress.attempt,
+                    ),
+                )
+                continue
+            code = lwa_error_code(exchange.body)
+            if code == "invalid_grant":
+                raise AuthError.login_refused(
+                    AuthReason.AUTHORISATION_REVOKED,
+                    operation,
+                    seller_id=self.seller_id,
+                    status=status,
+                )
+            if code in ("invalid_client", "unauthorized_client") or status == 401:
+                raise AuthError.login_refused(
+                    AuthReason.WRONG_CLIENT_CREDENTIALS,
+                    operation,
+                    seller_id=self.seller_id,
+                    status=status,
+                )
+            raise RejectedError.login_refused(operation, status=status, code=code)
+
+    # --- reading and logging -----------------------------------------------------------------
+
+    def _parse(self, model: type[_Model], operation: str, response: ApiResponse) -> _Model:
+        try:
+            return model.model_validate(response.body)
+        except pydantic.ValidationError as error:
+            problems = [
+                ".".join(str(part) for part in problem["loc"]) + f": {problem['type']}"
+                for problem in error.errors(include_input=False, include_url=False)
+            ]
+            # Not chained: pydantic's own message quotes the values, i.e. buyers' data.
+            raise RetryableError.unreadable(
+                operation, request_id=response.request_id, problems=problems
+            ) from None
+
+    def _log(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        progress: _Progress,
+        started: float,
+        error: SpApiError | None,
+    ) -> None:
+        fields = {
+            "operation": operation,
+            "seller_id": self.seller_id,
+            "method": method.upper(),
+            "path": path,
+            "status": progress.status,
+            "request_id": progress.request_id,
+            "duration_ms": round((self._clock() - started) * 1000.0, 1),
+            "attempt": progress.attempt,
+        }
+        if error is None:
+            log.info("spapi.call", **fields)
+        else:
+            log.warning("spapi.call_failed", error=type(error).__name__, **fields)
+
+
+def _read(response: httpx.Response) -> _Exchange:
+    if not response.content:
+        return _Exchange(response=response)
+    try:
+        body = jsonlib.loads(response.content)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError: the body is not JSON
+        return _Exchange(response=response, malformed=True)
+    return _Exchange(response=response, body=body)

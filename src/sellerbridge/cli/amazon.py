@@ -1,0 +1,313 @@
+"""``sellerbridge amazon`` and ``sellerbridge skus``: connect accounts, import orders, map SKUs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from sellerbridge.channels.amazon import accounts
+from sellerbridge.channels.amazon.orders.importer import OrderImporter
+from sellerbridge.channels.amazon.orders.importer import Progress as ImportProgress
+from sellerbridge.channels.amazon.skus import map_sku, sku_bindings
+from sellerbridge.channels.amazon.spapi import Credentials
+from sellerbridge.cli.context import CliContext, context
+from sellerbridge.cli.render import table, when
+from sellerbridge.core.clock import utcnow
+from sellerbridge.core.errors import InvalidInput
+from sellerbridge.db.models import AmazonAccount, AmazonChannel, Fulfillment, ImportMode
+
+app = typer.Typer(help="Amazon accounts: connect, check, import orders.", no_args_is_help=True)
+skus_app = typer.Typer(help="Which article each Amazon SKU sells.", no_args_is_help=True)
+
+Account = Annotated[
+    str | None, typer.Option("--account", help="Account name (needed when several are connected).")
+]
+
+
+def _date(text: str, cli: CliContext, field: str) -> datetime:
+    """A day (its start in the merchant's time zone) or a date and time, as UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            field, f"{text!r} is not a date", hint="Write it as 2026-11-01."
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=cli.settings.zone)
+    return value.astimezone(UTC)
+
+
+@app.command()
+def connect(
+    ctx: typer.Context,
+    seller_id: Annotated[
+        str, typer.Option(help="Your merchant token (Seller Central → Account info).")
+    ],
+    client_id: Annotated[str, typer.Option(help="LWA client id of your SP-API app.")],
+    client_secret: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, help="LWA client secret (asked if not given)."),
+    ],
+    refresh_token: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="Refresh token of the authorisation.")
+    ],
+    name: Annotated[str, typer.Option(help="A short name for this account.")] = "main",
+    region: Annotated[str, typer.Option(help="EU, NA or FE.")] = "EU",
+    sandbox: Annotated[
+        str | None, typer.Option(help="URL of a sellerbridge sandbox instead of Amazon.")
+    ] = None,
+    mode: Annotated[
+        ImportMode, typer.Option(help="demo (read only), manual or automatic.")
+    ] = ImportMode.MANUAL,
+    fbm: Annotated[
+        bool, typer.Option("--fbm/--no-fbm", help="Import merchant-fulfilled orders.")
+    ] = True,
+    fba: Annotated[
+        bool, typer.Option("--fba/--no-fba", help="Import Amazon-fulfilled orders.")
+    ] = True,
+    start_date: Annotated[
+        str | None, typer.Option(help="Import orders created from this day on (default: now).")
+    ] = None,
+) -> None:
+    """Connect a seller account: check the credentials, find its marketplaces, store it."""
+    cli = context(ctx)
+    connection = accounts.Connection(
+        name=name,
+        region=region,
+        seller_id=seller_id.strip(),
+        credentials=Credentials(client_id.strip(), client_secret.strip(), refresh_token.strip()),
+        api_endpoint=sandbox,
+        import_mode=mode,
+        import_fbm=fbm,
+        import_fba=fba,
+        start_date=_date(start_date, cli, "--start-date") if start_date else None,
+    )
+    uow = cli.uow()  # the schema is checked before Amazon is asked
+    with cli.console.status("Asking Amazon for the seller's marketplaces ..."):
+        participations = accounts.discover(connection, engine=cli.engine, settings=cli.settings)
+    account = accounts.connect(uow, cli.secret_box, connection, participations, now=utcnow())
+    cli.console.print(f"Connected Amazon account {account.name} (seller {account.seller_id}).")
+    _show_channels(cli, account.name)
+
+
+@app.command()
+def check(ctx: typer.Context, account: Account = None) -> None:
+    """Test the connection: token exchange, API, marketplaces ("Verbindung prüfen")."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        amazon = accounts.account_by_name(uow.session, account)
+        client = accounts.client_for(
+            amazon, cli.secret_box, engine=cli.engine, settings=cli.settings
+        )
+        name = amazon.name
+    with client:
+        steps, participations = accounts.check(client)
+    for step in steps:
+        mark = "ok  " if step.ok else "FAIL"
+        cli.console.print(f"{mark} {step.name}: {step.detail}", style=None if step.ok else "red")
+    added = accounts.add_new_marketplaces(cli.uow(), name, participations)
+    if added:
+        cli.console.print(
+            f"New marketplace(s) {', '.join(added)}: not imported until you add them with "
+            "`sellerbridge amazon configure --marketplaces ...`."
+        )
+    if not all(step.ok for step in steps):
+        raise typer.Exit(1)
+
+
+@app.command()
+def configure(
+    ctx: typer.Context,
+    account: Account = None,
+    mode: Annotated[
+        ImportMode | None, typer.Option(help="demo (read only), manual or automatic.")
+    ] = None,
+    fbm: Annotated[
+        bool | None, typer.Option("--fbm/--no-fbm", help="Import merchant-fulfilled orders.")
+    ] = None,
+    fba: Annotated[
+        bool | None, typer.Option("--fba/--no-fba", help="Import Amazon-fulfilled orders.")
+    ] = None,
+    start_date: Annotated[
+        str | None, typer.Option(help="Import orders created from this day on.")
+    ] = None,
+    marketplaces: Annotated[
+        str | None,
+        typer.Option(help="The marketplaces to import, e.g. DE,FR,IT (the others are not)."),
+    ] = None,
+) -> None:
+    """Change an account's import rules."""
+    cli = context(ctx)
+    accounts.configure(
+        cli.uow(),
+        account,
+        mode=mode,
+        fbm=fbm,
+        fba=fba,
+        start_date=_date(start_date, cli, "--start-date") if start_date else None,
+        marketplaces=[code for code in marketplaces.split(",") if code.strip()]
+        if marketplaces is not None
+        else None,
+    )
+    list_accounts(ctx)
+
+
+@app.command()
+def channel(
+    ctx: typer.Context,
+    marketplace: Annotated[str, typer.Argument(help="Country code, e.g. DE.")],
+    fulfillment: Annotated[Fulfillment, typer.Argument(help="FBM or FBA.")],
+    account: Account = None,
+    warehouse: Annotated[
+        str | None, typer.Option(help="The warehouse its orders ship from.")
+    ] = None,
+    series: Annotated[str | None, typer.Option(help="The number series of its orders.")] = None,
+) -> None:
+    """Choose where one marketplace's FBM or FBA orders go (like Xentral's de_FBA project)."""
+    cli = context(ctx)
+    accounts.set_channel(cli.uow(), account, marketplace=marketplace, fulfillment=fulfillment,
+                         warehouse=warehouse, series=series)  # fmt: skip
+    with cli.uow() as uow:
+        name = accounts.account_by_name(uow.session, account).name
+    _show_channels(cli, name)
+
+
+@app.command("accounts")
+def list_accounts(ctx: typer.Context) -> None:
+    """The connected accounts."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        output = table(
+            None, "Account", "Region", "Seller", "Mode", "Imports", "Since", "Marketplaces"
+        )
+        for account in uow.session.scalars(select(AmazonAccount).order_by(AmazonAccount.name)):
+            kinds = "+".join(
+                k for k, on in (("FBM", account.import_fbm), ("FBA", account.import_fba)) if on
+            )
+            output.add_row(
+                account.name,
+                account.region,
+                account.seller_id,
+                account.import_mode.value,
+                kinds or "nothing",
+                when(account.start_date, cli.settings.zone),
+                ", ".join(m.country_code for m in account.marketplaces if m.import_enabled),
+            )
+        cli.console.print(output)
+
+
+@app.command("channels")
+def channels(ctx: typer.Context, account: Account = None) -> None:
+    """Which ERP channel, warehouse and number series each marketplace's orders use."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        name = accounts.account_by_name(uow.session, account).name
+    _show_channels(cli, name)
+
+
+def _show_channels(cli: CliContext, account_name: str) -> None:
+    with cli.uow() as uow:
+        amazon = accounts.account_by_name(uow.session, account_name)
+        output = table(
+            None, "Marketplace", "Orders", "ERP channel", "Warehouse", "Number series", "Imported"
+        )
+        mappings = uow.session.scalars(
+            select(AmazonChannel)
+            .where(AmazonChannel.account_id == amazon.id)
+            .order_by(AmazonChannel.marketplace_id, AmazonChannel.fulfillment)
+        )
+        enabled = {m.marketplace_id: m for m in amazon.marketplaces}
+        for mapping in mappings:
+            marketplace = enabled[mapping.marketplace_id]
+            output.add_row(
+                f"{marketplace.country_code} ({marketplace.name})",
+                mapping.fulfillment.value,
+                mapping.channel.code,
+                mapping.channel.warehouse.code,
+                mapping.channel.order_series,
+                "yes" if marketplace.import_enabled else "no",
+            )
+        cli.console.print(output)
+
+
+@app.command("import")
+def import_orders(
+    ctx: typer.Context,
+    account: Account = None,
+    since: Annotated[
+        str | None, typer.Option(help="Backfill orders updated from this day.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Backfill up to this day (default: now).")
+    ] = None,
+) -> None:
+    """Import new and changed orders; with --since, any range Amazon keeps (two years)."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        amazon = accounts.account_by_name(uow.session, account)
+        client = accounts.client_for(
+            amazon, cli.secret_box, engine=cli.engine, settings=cli.settings
+        )
+        account_id = amazon.id
+    with client, Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(), console=cli.console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("Importing orders", total=1.0, counts="")
+
+        def show(progress: ImportProgress) -> None:
+            report = progress.report
+            bar.update(task, completed=progress.fraction,
+                       counts=f"{report.seen} orders, {report.pages} pages")  # fmt: skip
+
+        def waiting(operation: str, seconds: float) -> None:
+            bar.update(
+                task, description=f"Waiting {seconds:.0f} s for Amazon's quota ({operation})"
+            )
+
+        client.on_wait = waiting
+        importer = OrderImporter(cli.engine, account_id, client, cli.settings, actor=cli.actor,
+                                 clock=utcnow, on_progress=show)  # fmt: skip
+        report = importer.run(
+            since=_date(since, cli, "--since") if since else None,
+            until=_date(until, cli, "--until") if until else None,
+        )
+    counts = ", ".join(
+        f"{count} {outcome.value}" for outcome, count in sorted(report.orders.items())
+    )
+    cli.console.print(f"Read {report.pages} page(s): {counts or 'nothing new'}.")
+
+
+@skus_app.command("map")
+def map_command(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(help="The seller SKU on Amazon.")],
+    article: Annotated[str, typer.Argument(help="The article number it sells.")],
+    account: Account = None,
+) -> None:
+    """Say which article a SKU sells; held orders with that SKU get the article."""
+    cli = context(ctx)
+    result = map_sku(cli.uow(), sku=sku, article_number=article, account=account, actor=cli.actor)
+    cli.console.print(
+        f"SKU {result.sku} sells {result.article}; {result.lines_fixed} waiting line(s) updated."
+    )
+    if result.ready_to_release:
+        cli.console.print(
+            "Ready to release: "
+            + ", ".join(result.ready_to_release)
+            + " (sellerbridge orders release ORDER)"
+        )
+
+
+@skus_app.command("list")
+def list_skus(ctx: typer.Context, account: Account = None) -> None:
+    """The SKUs mapped to articles."""
+    cli = context(ctx)
+    output = table(None, "SKU", "Article")
+    for sku, article in sku_bindings(cli.uow(), account):
+        output.add_row(sku, article)
+    cli.console.print(output)
