@@ -50,6 +50,7 @@ from sellerbridge.db.migrate import upgrade
 from sellerbridge.db.models import AmazonAccount, SpApiCall
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.demo.amazon import connect_sandbox_seller, stock_catalogue
+from sellerbridge.runtime import tune_gc
 from sellerbridge.sandbox.catalog import catalogue
 from sellerbridge.secrets import secret_box
 from sellerbridge.services.setup import initialise
@@ -139,6 +140,7 @@ def import_all(settings: Settings, account_id: int, label: str) -> tuple[float, 
         print(f"\r  {label}: {progress.report.seen} orders, {progress.report.pages} pages",
               end="", file=sys.stderr, flush=True)  # fmt: skip
 
+    tune_gc()  # as `sellerbridge amazon import` and the worker do before they start
     started = time.perf_counter()
     with client:
         importer = OrderImporter(engine, account_id, client, settings, clock=utcnow,

@@ -188,12 +188,13 @@ def open_shop(
     on_hand: int = 1000,
     mode: ImportMode = ImportMode.AUTOMATIC,
     without: Collection[str] = (),
+    start_date: datetime | None = None,
 ) -> Shop:
     """Stock the seller's catalogue in ``engine``'s workspace and connect the seller.
 
-    The account's start date is now: orders before it come in through a backfill from
-    ``since``, as a merchant brings in their history when switching. Articles for the SKUs
-    ``without`` are left out (and their FBA SKUs unbound).
+    The account's start date is now (unless given): orders before it come in through a
+    backfill from ``since``, as a merchant brings in their history when switching. Articles for
+    the SKUs ``without`` are left out (and their FBA SKUs unbound).
     """
     uow = UnitOfWork(engine)
     seller = live.seller
@@ -212,7 +213,7 @@ def open_shop(
         products=products,
         engine=engine,
         settings=settings,
-        start_date=utcnow(),
+        start_date=start_date or utcnow(),
         mode=mode,
         actor="test",
     )

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -160,13 +160,18 @@ def start_shop(
     """Start a sandbox (time scale 600) and connect a fresh workspace to its seller."""
     with ExitStack() as stack:
 
-        def start(*, without: tuple[str, ...] = (), **config: Any) -> Shop:
+        def start(
+            *, without: tuple[str, ...] = (), start_date: datetime | None = None, **config: Any
+        ) -> Shop:
             config.setdefault("time_scale", 600)
             # Orders dated back from a minute ago: all of them are past Amazon's 2-minute rule.
             config.setdefault("anchor", utcnow() - timedelta(minutes=1))
             live: LiveSandbox = stack.enter_context(serve(SandboxConfig(**config)))
             settings = settings_for(tmp_path, database_url)
-            return open_shop(live, engine, settings, since=utcnow() - BACKFILL, without=without)
+            since = utcnow() - BACKFILL
+            return open_shop(
+                live, engine, settings, since=since, without=without, start_date=start_date
+            )
 
         yield start
 

@@ -37,7 +37,8 @@ class SecretBox:
         except InvalidToken:
             raise DomainError(
                 "A stored secret cannot be decrypted with this installation's key.",
-                hint="Use the secret key it was stored with, or connect the account again.",
+                hint="Use the secret key it was stored with, or store the credentials again with "
+                "`sellerbridge amazon credentials --client-secret --refresh-token`.",
             ) from None
 
 

@@ -33,9 +33,9 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> C
     return CliRunner()
 
 
-def run(cli: CliRunner, *args: str, expect: int = 0) -> str:
+def run(cli: CliRunner, *args: str, expect: int = 0, typed: str | None = None) -> str:
     """The command's output as one line of words: table borders and wrapping removed."""
-    result = cli.invoke(app, list(args))
+    result = cli.invoke(app, list(args), input=typed)
     assert result.exit_code == expect, result.output
     return " ".join(re.sub("[\u2500-\u257f]", " ", result.output).split())
 
@@ -111,7 +111,17 @@ def test_connect_check_import_and_clear_a_hold(
     failed = run(cli, "amazon", "import", expect=1)
     assert "Error: Login with Amazon refused" in failed
     assert "authorise the app again" in failed
+    assert "sellerbridge amazon credentials --refresh-token" in failed + refused
     assert seller.refresh_token not in failed + refused
+
+    # The seller authorises the app again; the operator stores the new refresh token.
+    renewed = live.admin("POST", f"/sellers/{seller.seller_id}/authorise")["refresh_token"]
+    wrong = run(cli, "amazon", "credentials", "--refresh-token", typed="Atzr|wrong\n", expect=1)
+    assert "invalid_grant" in wrong
+    stored = run(cli, "amazon", "credentials", "--refresh-token", typed=f"{renewed}\n")
+    assert "Stored the new credentials of account main; Amazon accepts them." in stored
+    assert renewed not in stored
+    assert "ok Login with Amazon" in run(cli, "amazon", "check")
 
 
 def write(path: Path, text: str) -> Path:

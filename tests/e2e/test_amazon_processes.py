@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from sellerbridge.core.clock import utcnow
 from sellerbridge.db.models import AmazonOrderBinding
-from tests.amazon import Shop, assert_matches_sandbox
+from tests.amazon import Shop, assert_matches_sandbox, eligible
 
 
 def spawn(shop: Shop, log: Path, *command: str) -> subprocess.Popen[bytes]:
@@ -40,19 +40,25 @@ def test_an_import_killed_at_twenty_random_moments_ends_complete_and_without_dup
     start_shop: Callable[..., Shop], tmp_path: Path
 ) -> None:
     shop = start_shop(orders=3000)
-    command = ("sellerbridge", "amazon", "import", "--since", shop.since.isoformat())
+    since, until = shop.since.isoformat(), utcnow().isoformat()
     log = tmp_path / "import.log"
-    moments = random.Random(27).sample(range(200, 3200), 20)  # milliseconds after the start
-    progress = []
-    for moment in moments:
-        process = spawn(shop, log, *command)
-        time.sleep(moment / 1000)
+    # Each run (pages of 50 orders) is killed a random moment after it has stored its first page,
+    # so every kill lands mid-import, between pages or inside one, however fast the machine is.
+    rng = random.Random(27)
+    progress = [0]
+    for _ in range(20):
+        target = progress[-1] + 1
+        process = spawn(shop, log, "tests.import_worker", since, until, "50")
+        while process.poll() is None and imported_count(shop) < target:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.1))
         process.kill()
         process.wait()
         progress.append(imported_count(shop))
+    assert imported_count(shop) < sum(eligible(shop).values()), "an import ran to the end"
     assert len(set(progress)) >= 5, f"the kills did not interrupt the import: {progress}"
 
-    finished = spawn(shop, log, *command)
+    finished = spawn(shop, log, "tests.import_worker", since, until, "50")
     assert finished.wait(timeout=300) == 0, log.read_text()
     assert_matches_sandbox(shop)
 

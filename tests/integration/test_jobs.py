@@ -55,8 +55,9 @@ def test_a_refused_authorisation_raises_one_alert_and_success_resolves_it(
     time.sleep(1.5)  # a new window to read
     for _ in range(2):
         outcome = jobs.import_orders(shop.account_id).get()
-        assert outcome.startswith("refused: ")
+        assert outcome.startswith("failed: Login with Amazon refused")
     with shop.uow as uow:
         alerts = open_alerts(uow.session)
         assert [(a.kind, a.subject) for a in alerts] == [(AUTHORISATION_ALERT, "main")]
         assert "authorise the app again" in alerts[0].message
+        assert "sellerbridge amazon credentials --refresh-token" in alerts[0].message

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from sellerbridge.core.errors import DomainError, IllegalTransition, InvalidFields
 from sellerbridge.core.orders import OrderState
-from sellerbridge.db.models import SalesOrder, StockReservation
+from sellerbridge.db.models import OrderEvent, SalesOrder, SalesOrderLine, StockReservation
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.services import orders, stock
 from sellerbridge.services.lookup import order_by_number
@@ -151,3 +151,61 @@ def test_times_are_stored_in_utc(catalogue: UnitOfWork) -> None:
     assert ship_by is not None
     assert ship_by.tzinfo is UTC
     assert ship_by.hour == 17
+
+
+def test_a_new_orders_timeline_is_written_with_it_and_rolled_back_with_it(
+    catalogue: UnitOfWork,
+) -> None:
+    receive(catalogue, "KAF-1000", 10)
+    first = place_order(catalogue, ("KAF-1000", 1, "24.90"))
+    at = datetime.now(UTC)
+    with catalogue:
+        session = catalogue.session
+        existing = order_by_number(session, first)
+        line = existing.lines[0]
+        new = orders.place_order(
+            session,
+            orders.NewOrder(
+                channel=existing.channel,
+                customer=existing.customer,
+                billing=existing.billing_address.to_address(),
+                shipping=existing.billing_address.to_address(),
+                currency="EUR",
+                prices_include_tax=True,
+                ordered_at=at,
+                lines=[
+                    SalesOrderLine(
+                        position=1,
+                        article=line.article,
+                        article_number=line.article_number,
+                        description=line.description,
+                        quantity=2,
+                        unit_price_net=line.unit_price_net,
+                        unit_price_gross=line.unit_price_gross,
+                        tax_rate=line.tax_rate,
+                        discount=line.discount,
+                        net=line.net,
+                        tax=line.tax,
+                        gross=line.gross,
+                    )
+                ],
+                charges=[],
+                notes=["from the phone"],
+            ),
+            actor="t",
+            at=at,
+        )
+        session.flush()  # the new order's timeline is written with it, and reads back
+        assert [e.kind for e in new.events] == ["created", "note", "stock_reserved"]
+        orders.add_hold(new, "manual", "check the address", actor="t", at=at)
+        session.flush()
+        assert [e.kind for e in new.events][-2:] == ["state_changed", "hold_added"]
+        # leaving without commit: the order and its timeline are rolled back together
+    with catalogue:
+        session = catalogue.session
+        assert session.scalar(select(func.count()).select_from(SalesOrder)) == 1
+        assert session.scalar(select(func.count()).select_from(OrderEvent)) == 2
+        assert [e.kind for e in order_by_number(session, first).events] == [
+            "created",
+            "stock_reserved",
+        ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.sandbox.harness import LiveSandbox, assert_conforms
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
@@ -95,6 +97,25 @@ def test_expired_revoked_and_missing_tokens_are_refused_with_403(live: LiveSandb
     missing = live.http.get(PARTICIPATIONS)
     assert missing.status_code == 403
     assert missing.headers["x-amzn-RequestId"]
+
+
+def test_authorising_again_gives_a_new_refresh_token_and_the_old_one_stays_dead(
+    live: LiveSandbox,
+) -> None:
+    old = live.seller.refresh_token
+    live.admin("POST", f"/sellers/{live.seller.seller_id}/revoke")
+    renewed = live.admin("POST", f"/sellers/{live.seller.seller_id}/authorise")
+
+    def grant(refresh_token: str) -> httpx.Response:
+        return live.lwa(
+            grant_type="refresh_token", refresh_token=refresh_token,
+            client_id=live.app.client_id, client_secret=live.app.client_secret,
+        )  # fmt: skip
+
+    assert renewed["refresh_token"] != old
+    assert grant(old).json()["error"] == "invalid_grant"
+    token = grant(renewed["refresh_token"]).json()["access_token"]
+    assert live.call("GET", PARTICIPATIONS, token=token).status_code == 200
 
 
 def test_a_suspended_marketplace_shows_in_the_participations(live: LiveSandbox) -> None:

@@ -383,8 +383,8 @@ def test_other_client_errors_are_rejected_at_once(status: int) -> None:
     assert clock.sleeps == []
     assert str(raised.value) == (
         f"Amazon rejected orders.getOrder (HTTP {status} InvalidInput; Amazon request id "
-        f"req-{status}). The request was not repeated; the error list on this exception says "
-        "what Amazon objected to."
+        f"req-{status}). The request was not repeated, as it would be rejected again; if it "
+        "keeps happening, report it with the request id."
     )
     assert raised.value.errors[0].message == CANARY  # for code that knows what it may show
 

@@ -19,6 +19,7 @@ from sellerbridge.cli.render import table, when
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.errors import InvalidInput
 from sellerbridge.db.models import AmazonAccount, AmazonChannel, Fulfillment, ImportMode
+from sellerbridge.runtime import tune_gc
 
 app = typer.Typer(help="Amazon accounts: connect, check, import orders.", no_args_is_help=True)
 skus_app = typer.Typer(help="Which article each Amazon SKU sells.", no_args_is_help=True)
@@ -117,6 +118,48 @@ def check(ctx: typer.Context, account: Account = None) -> None:
         )
     if not all(step.ok for step in steps):
         raise typer.Exit(1)
+
+
+@app.command()
+def credentials(
+    ctx: typer.Context,
+    account: Account = None,
+    client_id: Annotated[
+        str | None, typer.Option(help="A new LWA client id (default: the stored one).")
+    ] = None,
+    client_secret: Annotated[
+        bool, typer.Option("--client-secret", help="Enter a new LWA client secret.")
+    ] = False,
+    refresh_token: Annotated[
+        bool,
+        typer.Option("--refresh-token", help="Enter the refresh token of a new authorisation."),
+    ] = False,
+) -> None:
+    """Replace an account's credentials: a rotated client secret, a renewed authorisation."""
+    cli = context(ctx)
+    if not (client_id or client_secret or refresh_token):
+        raise InvalidInput(
+            "credentials", "nothing to replace", hint="Give --client-secret, --refresh-token or "
+            "--client-id."
+        )  # fmt: skip
+    with cli.uow() as uow:
+        stored = accounts.stored_credentials(
+            accounts.account_by_name(uow.session, account), cli.secret_box
+        )
+    new = Credentials(
+        (client_id or stored.client_id).strip(),
+        typer.prompt("LWA client secret", hide_input=True).strip()
+        if client_secret
+        else stored.client_secret,
+        typer.prompt("Refresh token", hide_input=True).strip()
+        if refresh_token
+        else stored.refresh_token,
+    )
+    with cli.console.status("Checking the new credentials with Login with Amazon ..."):
+        updated = accounts.replace_credentials(
+            cli.uow(), cli.secret_box, account, new, engine=cli.engine, settings=cli.settings
+        )
+    cli.console.print(f"Stored the new credentials of account {updated.name}; Amazon accepts them.")
 
 
 @app.command()
@@ -239,10 +282,11 @@ def import_orders(
     ctx: typer.Context,
     account: Account = None,
     since: Annotated[
-        str | None, typer.Option(help="Backfill orders updated from this day.")
+        str | None,
+        typer.Option(help="Backfill the orders created from this day on (Amazon keeps 2 years)."),
     ] = None,
     until: Annotated[
-        str | None, typer.Option(help="Backfill up to this day (default: now).")
+        str | None, typer.Option(help="With --since: read changes up to this day (default: now).")
     ] = None,
 ) -> None:
     """Import new and changed orders; with --since, any range Amazon keeps (two years)."""
@@ -253,6 +297,7 @@ def import_orders(
             amazon, cli.secret_box, engine=cli.engine, settings=cli.settings
         )
         account_id = amazon.id
+    tune_gc()
     with client, Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
         TimeElapsedColumn(), console=cli.console, transient=True,

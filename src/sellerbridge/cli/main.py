@@ -13,7 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from typer.core import TyperGroup
 
 from sellerbridge import __version__, logs
-from sellerbridge.channels.amazon.spapi import SpApiError
+from sellerbridge.channels.amazon.accounts import credentials_hint
+from sellerbridge.channels.amazon.spapi import AuthError, SpApiError
 from sellerbridge.cli import alerts, amazon, articles, db, demo, orders, sandbox, stock, worker
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.config import ConfigError, load_settings
@@ -39,6 +40,8 @@ class _ErrorsAsMessages(TyperGroup):
         except (DomainError, ConfigError, SpApiError) as error:
             # SP-API errors say what failed and what to do, without secrets or personal data.
             _errors.print(f"[bold red]Error:[/] {escape(str(error))}")
+            if isinstance(error, AuthError) and (hint := credentials_hint(error)):
+                _errors.print(escape(hint))
             raise typer.Exit(1) from None
         except (DBAPIError, StaleDataError) as error:
             if is_conflict(error):

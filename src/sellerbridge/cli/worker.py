@@ -9,6 +9,7 @@ import typer
 from sellerbridge import logs
 from sellerbridge.cli.context import context
 from sellerbridge.jobs import build_jobs
+from sellerbridge.runtime import tune_gc
 
 
 def worker(
@@ -20,6 +21,7 @@ def worker(
     cli.uow()  # a clear error if the database is not set up
     logs.configure(cli.settings.log_level or "INFO", json=cli.settings.log_json)
     jobs = build_jobs(cli.settings, cli.engine)
+    tune_gc()
     cli.console.print(
         f"Worker with {threads} thread(s); queue in "
         + ("Redis" if cli.settings.redis_url else str(cli.settings.data_dir / "jobs.db"))

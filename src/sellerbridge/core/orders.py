@@ -85,6 +85,8 @@ HOLD_SHIPPED_ELSEWHERE = "shipped_elsewhere"
 order marks it shipped and gives back its reservations; stock is not booked out."""
 HOLD_PARTLY_SHIPPED = "partly_shipped"
 """Part of the order was shipped outside sellerbridge before it arrived here."""
+HOLD_CHANGED_BY_CHANNEL = "changed_by_channel"
+"""The channel changed the order's lines, amounts or address after it arrived."""
 
 
 class ChargeKind(StrEnum):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from sellerbridge.core.errors import DomainError, InvalidInput
 from sellerbridge.core.money import quantize
@@ -116,24 +117,30 @@ KNOWN_RATES: tuple[Decimal, ...] = tuple(
 )  # fmt: skip
 
 
-def rate_of(gross: Decimal, tax: Decimal, currency: str) -> Decimal:
-    """The VAT rate behind ``tax`` contained in ``gross``, as a marketplace computed it.
+@lru_cache(maxsize=4096)  # the same prices come again and again; the answer is pure
+def rate_of(gross: Decimal, tax: Decimal, currency: str, quantity: int = 1) -> Decimal | None:
+    """The VAT rate behind ``tax`` contained in ``gross``, as a marketplace computed it, or
+    None if no known rate gives it.
 
-    Among the known rates, the ones that give exactly ``tax`` when the VAT contained in
-    ``gross`` is rounded to the currency; of those, the one nearest the plain ratio (small
-    amounts fit several rates). If none fits, the plain ratio to two decimals.
+    A known rate fits if the VAT it contains in ``gross``, rounded to the currency, is ``tax`` —
+    or, for ``quantity`` units, if the VAT of one unit, rounded, times ``quantity`` is (a
+    marketplace may round per unit). Of the rates that fit, the one nearest the plain ratio
+    (small amounts fit several rates).
     """
     if tax == 0:
         return _D(0)
     net = gross - tax
     if net <= 0:
-        raise DomainError(f"VAT of {tax} cannot be contained in {gross}.")
-    ratio = tax * 100 / net
-    fitting = [
-        rate
-        for rate in KNOWN_RATES
-        if rate > 0 and quantize(gross * rate / (100 + rate), currency) == tax
-    ]
+        return None
+    unit = gross / quantity
+
+    def fits(rate: Decimal) -> bool:
+        contained = gross * rate / (100 + rate)
+        per_unit = quantize(unit * rate / (100 + rate), currency) * quantity
+        return tax in (quantize(contained, currency), per_unit)
+
+    fitting = [rate for rate in KNOWN_RATES if rate > 0 and fits(rate)]
     if not fitting:
-        return ratio.quantize(_D("0.01"))
+        return None
+    ratio = tax * 100 / net
     return min(fitting, key=lambda rate: abs(rate - ratio))

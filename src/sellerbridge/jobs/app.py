@@ -24,6 +24,7 @@ log = structlog.get_logger("sellerbridge.jobs")
 
 IMPORT_EVERY_MINUTES = 5
 AUTHORISATION_ALERT = "amazon_authorisation"
+IMPORT_ALERT = "amazon_import_failed"
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,9 @@ def automatic_accounts(engine: Engine) -> list[int]:
 def import_account(engine: Engine, settings: Settings, account_id: int) -> str:
     """Run the order import of one account; returns how it went.
 
-    A refused authorisation raises an alert the operator sees; other API failures are logged
-    and the next run tries again. Another run of the same import is left to finish.
+    Whatever stops it raises an alert the operator sees — a refused authorisation (with what to
+    do), Amazon failing beyond the retries, anything unexpected — and the next run tries again;
+    a run that gets through resolves them. Another run of the same import is left to finish.
     """
     uow = UnitOfWork(engine)
     with uow:
@@ -91,21 +93,32 @@ def import_account(engine: Engine, settings: Settings, account_id: int) -> str:
         name = account.name
         client = accounts.client_for(account, secret_box(settings), engine=engine,
                                      settings=settings)  # fmt: skip
+    kind, message = AUTHORISATION_ALERT, ""
     with client:
         try:
             report = OrderImporter(engine, account_id, client, settings, clock=utcnow).run()
         except LockTaken:
             return "already running"
         except AuthError as error:
-            with uow:
-                raise_alert(uow.session, kind=AUTHORISATION_ALERT, severity=Severity.ERROR,
-                            subject=name, message=str(error), at=utcnow())  # fmt: skip
-                uow.commit()
-            return f"refused: {error}"
+            message = f"{error} {accounts.credentials_hint(error) or ''}".strip()
         except SpApiError as error:
-            log.warning("order import failed", account=name, error=str(error))
-            return f"failed: {error}"
-    with uow:  # the authorisation works (again)
-        resolve_alerts(uow.session, kind=AUTHORISATION_ALERT, subject=name, at=utcnow())
+            kind, message = IMPORT_ALERT, f"{error}"
+        except Exception as error:  # noqa: BLE001 - an alert; its text could hold personal data
+            kind, message = IMPORT_ALERT, f"an unexpected error ({type(error).__name__})."
+    if message:
+        log.warning("order import failed", account=name, error=message)
+        _alert(uow, kind, name, message)
+        return f"failed: {message}"
+    with uow:  # it works (again)
+        for kind in (AUTHORISATION_ALERT, IMPORT_ALERT):
+            resolve_alerts(uow.session, kind=kind, subject=name, at=utcnow())
         uow.commit()
     return f"{report.seen} orders read"
+
+
+def _alert(uow: UnitOfWork, kind: str, account: str, message: str) -> None:
+    with uow:
+        raise_alert(uow.session, kind=kind, severity=Severity.ERROR, subject=account,
+                    message=f"The order import of Amazon account {account} stopped: {message}",
+                    at=utcnow())  # fmt: skip
+        uow.commit()

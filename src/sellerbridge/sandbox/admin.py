@@ -69,6 +69,12 @@ def revoke(sandbox: Sandbox, request: Request) -> Any:
     return {"revoked": True}
 
 
+@api.admin("POST", "/_sandbox/sellers/{seller_id}/authorise")
+def authorise(sandbox: Sandbox, request: Request) -> Any:
+    """The seller authorises the app again (after revoking it): a new refresh token."""
+    return seller_view(sandbox, sandbox.authorise(request.path_params["seller_id"]))
+
+
 @api.admin("POST", "/_sandbox/sellers/{seller_id}/marketplaces/{marketplace}/suspend")
 def suspend_marketplace(sandbox: Sandbox, request: Request) -> Any:
     seller = sandbox.known_seller(request.path_params["seller_id"])

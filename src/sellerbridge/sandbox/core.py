@@ -275,6 +275,13 @@ class Sandbox:
         """The seller withdrew the app's authorisation: its refresh token and tokens die."""
         self.known_seller(seller_id).revoked = True
 
+    def authorise(self, seller_id: str) -> Seller:
+        """The seller authorises the app again: a new refresh token; the old one stays dead."""
+        seller = self.known_seller(seller_id)
+        seller.revoked = False
+        seller.refresh_token = "Atzr|" + self.random_token(120)
+        return seller
+
     def expire_tokens(self, now: datetime) -> int:
         """Let every access token expire now (tests of token refresh)."""
         for token in self.state.tokens.values():

@@ -16,6 +16,7 @@ from sellerbridge.core.orders import (
     EXTERNAL_REFERENCE_MAX,
     HOLD_MANUAL,
     HOLD_SHIPPED_ELSEWHERE,
+    HOLD_UNKNOWN_ARTICLE,
     NOTE_MAX,
     ChargeDraft,
     ChargeKind,
@@ -411,6 +412,7 @@ def resolve_holds(uow: UnitOfWork, number: str, *, actor: str, code: str | None 
                 f"Order {order.number} has no open hold{'' if code is None else f' {code!r}'}.",
                 hint=f"It is {order.state.label}.",
             )
+        _check_resolvable(order, [hold.code for hold in to_resolve])
         for hold in to_resolve:
             hold.resolved_at, hold.resolved_by = now, actor
             record_event(
@@ -421,6 +423,23 @@ def resolve_holds(uow: UnitOfWork, number: str, *, actor: str, code: str | None 
             change_state(order, OrderState.OPEN, actor=actor, at=now)
         uow.commit()
     return remaining
+
+
+def _check_resolvable(order: SalesOrder, codes: list[str]) -> None:
+    """Holds that only releasing the order may clear: it does what they need."""
+    if HOLD_SHIPPED_ELSEWHERE in codes:
+        raise DomainError(
+            f"Order {order.number} was shipped outside sellerbridge; resolving the hold alone "
+            "would send it to the warehouse again.",
+            hint=f"Release it instead: `sellerbridge orders release {order.number}` marks it "
+            "shipped.",
+        )
+    if HOLD_UNKNOWN_ARTICLE in codes and any(line.article_id is None for line in order.lines):
+        skus = ", ".join(line.article_number for line in order.lines if line.article_id is None)
+        raise DomainError(
+            f"Order {order.number} still has lines without an article ({skus}).",
+            hint="Map each with `sellerbridge skus map SKU ARTICLE` first.",
+        )
 
 
 def release_order(uow: UnitOfWork, number: str, *, actor: str) -> OrderState:
@@ -458,13 +477,7 @@ def release_order(uow: UnitOfWork, number: str, *, actor: str) -> OrderState:
 
 
 def _lift_holds(order: SalesOrder, *, actor: str, at: datetime) -> None:
-    unknown = [line for line in order.lines if line.article_id is None]
-    if unknown:
-        skus = ", ".join(line.article_number for line in unknown)
-        raise DomainError(
-            f"Order {order.number} stays on hold: no article is known for {skus}.",
-            hint="Map each with `sellerbridge skus map SKU ARTICLE`, then release it again.",
-        )
+    _check_resolvable(order, [HOLD_UNKNOWN_ARTICLE])
     for hold in order.open_holds:
         hold.resolved_at, hold.resolved_by = at, actor
         record_event(order, "hold_resolved", f"Hold resolved ({hold.code}).", actor=actor, at=at)

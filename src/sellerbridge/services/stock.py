@@ -322,8 +322,27 @@ def lock_stock(session: Session, articles: Iterable[Article], warehouse: Warehou
 def _lock_levels(
     session: Session, articles: Iterable[Article], warehouse: Warehouse
 ) -> dict[int, StockLevelRecord]:
-    """Lock the levels of ``articles`` in ``warehouse`` in key order (no deadlocks)."""
+    """Lock the levels of ``articles`` in ``warehouse`` in key order (no deadlocks).
+
+    The rows not locked yet in this transaction are locked with one query (in key order, like
+    one at a time); :func:`lock_level` then finds them locked, or creates those still missing.
+    """
     unique = {article.id: article for article in articles}
+    locked: dict[tuple[int, int], StockLevelRecord] = session.info.setdefault(_LOCKED_LEVELS, {})
+    wanted = sorted(key for key in unique if (key, warehouse.id) not in locked)
+    if len(wanted) > 1:
+        query = (
+            select(StockLevelRecord)
+            .where(
+                StockLevelRecord.article_id.in_(wanted),
+                StockLevelRecord.warehouse_id == warehouse.id,
+            )
+            .order_by(StockLevelRecord.article_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        for level in session.scalars(query):
+            locked[(level.article_id, level.warehouse_id)] = level
     return {
         article_id: lock_level(session, unique[article_id], warehouse)
         for article_id in sorted(unique)

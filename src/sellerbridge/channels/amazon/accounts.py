@@ -9,7 +9,7 @@ from the ``amazon`` order series. Each mapping can be changed later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from sellerbridge.channels.amazon.spapi import (
     AuthError,
+    AuthReason,
     BucketStore,
     Credentials,
     DatabaseBucketStore,
@@ -25,11 +26,9 @@ from sellerbridge.channels.amazon.spapi import (
     Endpoint,
     MarketplaceParticipation,
     RedisBucketStore,
-    RejectedError,
     RetryPolicy,
     SpApiClient,
     SpApiError,
-    UnreachableError,
 )
 from sellerbridge.config import Settings
 from sellerbridge.core.channels import ChannelKind
@@ -71,12 +70,6 @@ class Connection:
     start_date: datetime | None = None
 
 
-def endpoint_of(region: str, api_endpoint: str | None) -> Endpoint:
-    if api_endpoint:
-        return Endpoint.custom(api_endpoint)
-    return Endpoint.for_region(region)
-
-
 def client_for(
     account: AmazonAccount,
     box: SecretBox,
@@ -95,15 +88,31 @@ def client_for(
         options["timeout"] = timeout
     if retry is not None:
         options["retry"] = retry
-    credentials = Credentials(
-        client_id=account.lwa_client_id,
-        client_secret=box.decrypt(account.lwa_client_secret_encrypted),
-        refresh_token=box.decrypt(account.refresh_token_encrypted),
+    return _client(
+        account.seller_id,
+        stored_credentials(account, box),
+        account.region,
+        account.api_endpoint,
+        engine=engine,
+        settings=settings,
+        **options,
     )
+
+
+def _client(
+    seller_id: str,
+    credentials: Credentials,
+    region: str,
+    api_endpoint: str | None,
+    *,
+    engine: Engine,
+    settings: Settings,
+    **options: Any,
+) -> SpApiClient:
     return SpApiClient(
-        seller_id=account.seller_id,
+        seller_id=seller_id,
         credentials=credentials,
-        endpoint=endpoint_of(account.region, account.api_endpoint),
+        endpoint=Endpoint.custom(api_endpoint) if api_endpoint else Endpoint.for_region(region),
         buckets=shared_buckets(engine, settings),
         recorder=DatabaseCallRecorder(engine),
         **options,
@@ -121,26 +130,15 @@ def discover(
     connection: Connection, *, engine: Engine, settings: Settings
 ) -> list[MarketplaceParticipation]:
     """The seller's marketplaces, read with the credentials given (checks them too)."""
-    with SpApiClient(
-        seller_id=connection.seller_id,
-        credentials=connection.credentials,
-        endpoint=endpoint_of(connection.region, connection.api_endpoint),
-        buckets=shared_buckets(engine, settings),
-        recorder=DatabaseCallRecorder(engine),
-    ) as client:
+    checked = validated(connection)
+    with _client(checked.seller_id, checked.credentials, checked.region, checked.api_endpoint,
+                 engine=engine, settings=settings) as client:  # fmt: skip
         return client.get_marketplace_participations()
 
 
-def connect(
-    uow: UnitOfWork,
-    box: SecretBox,
-    connection: Connection,
-    participations: list[MarketplaceParticipation],
-    *,
-    now: datetime,
-) -> AmazonAccount:
-    """Store a connected account with its marketplaces and channels; returns it."""
-    region = connection.region.upper()
+def validated(connection: Connection) -> Connection:
+    """The connection with its name and region in canonical form, or a clear error."""
+    region = connection.region.strip().upper()
     if region not in REGIONS:
         raise InvalidInput(
             "region", f"{connection.region!r} is not a region", hint="Use EU, NA or FE."
@@ -152,6 +150,20 @@ def connect(
             f"{connection.name!r} is not a usable account name",
             hint=f"Use up to {ACCOUNT_NAME_MAX} letters, digits and dashes, e.g. 'main'.",
         )
+    return replace(connection, name=name, region=region)
+
+
+def connect(
+    uow: UnitOfWork,
+    box: SecretBox,
+    connection: Connection,
+    participations: list[MarketplaceParticipation],
+    *,
+    now: datetime,
+) -> AmazonAccount:
+    """Store a connected account with its marketplaces and channels; returns it."""
+    connection = validated(connection)
+    name, region = connection.name, connection.region
     with uow:
         session = uow.session
         if session.scalars(select(AmazonAccount).where(AmazonAccount.name == name)).first():
@@ -297,6 +309,40 @@ def account_by_name(session: Session, name: str | None) -> AmazonAccount:
     raise NotFound(f"There is no Amazon account {name!r}.")
 
 
+def stored_credentials(account: AmazonAccount, box: SecretBox) -> Credentials:
+    return Credentials(
+        client_id=account.lwa_client_id,
+        client_secret=box.decrypt(account.lwa_client_secret_encrypted),
+        refresh_token=box.decrypt(account.refresh_token_encrypted),
+    )
+
+
+def replace_credentials(
+    uow: UnitOfWork,
+    box: SecretBox,
+    name: str | None,
+    credentials: Credentials,
+    *,
+    engine: Engine,
+    settings: Settings,
+) -> AmazonAccount:
+    """Store new LWA credentials (a rotated client secret, a new authorisation) for an account,
+    once Login with Amazon accepts them."""
+    with uow:
+        account = account_by_name(uow.session, name)
+        region, api_endpoint, seller_id = account.region, account.api_endpoint, account.seller_id
+    with _client(seller_id, credentials, region, api_endpoint, engine=engine,
+                 settings=settings) as client:  # fmt: skip
+        client.access_token(fresh=True)
+    with uow:
+        account = account_by_name(uow.session, name)
+        account.lwa_client_id = credentials.client_id
+        account.lwa_client_secret_encrypted = box.encrypt(credentials.client_secret)
+        account.refresh_token_encrypted = box.encrypt(credentials.refresh_token)
+        uow.commit()
+    return account
+
+
 def configure(
     uow: UnitOfWork,
     name: str | None,
@@ -390,6 +436,15 @@ def set_channel(
     return channel
 
 
+def credentials_hint(error: AuthError) -> str | None:
+    """How to store credentials that work, when Amazon refused the stored ones."""
+    if error.reason is AuthReason.AUTHORISATION_REVOKED:
+        return "To store it: `sellerbridge amazon credentials --refresh-token`."
+    if error.reason is AuthReason.WRONG_CLIENT_CREDENTIALS:
+        return "To store them: `sellerbridge amazon credentials --client-id ID --client-secret`."
+    return None
+
+
 @dataclass(frozen=True)
 class CheckStep:
     name: str
@@ -409,9 +464,10 @@ def check(client: SpApiClient) -> tuple[list[CheckStep], list[MarketplacePartici
         steps.append(CheckStep("Login with Amazon", True, "the refresh token gives access tokens"))
         participations = client.get_marketplace_participations()
         steps.append(CheckStep("SP-API", True, "reachable, and the app's roles suffice"))
-    except (AuthError, UnreachableError, RejectedError, SpApiError) as error:
+    except SpApiError as error:
         step = "Login with Amazon" if not steps else "SP-API"
-        steps.append(CheckStep(step, False, str(error)))
+        hint = credentials_hint(error) if isinstance(error, AuthError) else None
+        steps.append(CheckStep(step, False, f"{error} {hint}" if hint else str(error)))
         return steps, []
     active = [p for p in participations if p.participation.is_participating]
     suspended = [p for p in participations if p.participation.has_suspended_listings]

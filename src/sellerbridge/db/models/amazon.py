@@ -108,11 +108,28 @@ class AmazonOrderBinding(Base):
     fulfillment: Mapped[Fulfillment]
     last_updated_time: Mapped[datetime]
     """Amazon's lastUpdatedTime of the version applied: older versions are skipped."""
-    payload_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     order: Mapped[SalesOrder] = relationship()
+
+
+class AmazonOrderFailure(Base):
+    """An Amazon order the import could not store: tried again on every import until it is."""
+
+    __tablename__ = "amazon_order_failures"
+    __table_args__ = (UniqueConstraint("account_id", "marketplace_id", "amazon_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    amazon_order_id: Mapped[str] = mapped_column(String(30))
+    error: Mapped[str] = mapped_column(String(500))
+    """What went wrong, without personal data."""
+    attempts: Mapped[int] = mapped_column(default=1)
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class AmazonSkuBinding(Timestamped, Base):

@@ -2,87 +2,50 @@
 
 The flow, per account:
 
-1. **Window.** ``searchOrders`` by ``lastUpdatedAfter``/``lastUpdatedBefore``. A window ends
-   ``amazon_window_delay_seconds`` in the past, because Amazon refuses (and may not yet have
-   settled) anything newer than two minutes; it starts ``amazon_window_overlap_seconds`` before
-   the previous window ended, because an order Amazon updates late in a window can appear after
-   the window was read. Reading an order twice is harmless: see 3.
-2. **Pages.** After each page the cursor (window bounds and pagination token) is saved in its
-   own transaction, so a crash resumes at the page it stopped at. If the token has expired
-   (Amazon keeps them 24 hours), the window is read again from its start.
-3. **Orders.** Each order is applied in its own transaction: the binding row
-   (account, marketplace, order id) is unique, and the order is only changed when Amazon's
-   ``lastUpdatedTime`` is newer than the version applied — so replays, overlaps and two
-   processes racing change nothing twice. A first import follows :mod:`.rules`; an order that
-   cannot be mapped cleanly (unknown SKU, totals that do not add up, an incomplete address, a
-   cancellation request) is stored on hold with the reason, never dropped.
-4. **Changes.** A cancellation before shipping cancels the ERP order and releases its stock;
-   after shipping it raises an alert. A buyer's cancellation request holds the order; an FBM
-   order Amazon reports shipped although sellerbridge did not ship it is held too.
+1. **Window.** ``searchOrders`` by ``lastUpdatedAfter``/``lastUpdatedBefore``, in whole
+   seconds. A window ends ``amazon_window_delay_seconds`` in the past, because Amazon refuses
+   (and may not yet have settled) anything newer than two minutes; it starts
+   ``amazon_window_overlap_seconds`` before the previous window ended, because an order Amazon
+   updates late in a window can appear after the window was read. Reading an order twice is
+   harmless: see 3.
+2. **Pages.** Each page is stored together with the cursor (window, pagination token) in one
+   transaction, so a crash resumes at the page it stopped at; the last page closes the window.
+   If Amazon refuses a token left by a crash (it keeps them 24 hours), the window is read again
+   from its start.
+3. **Orders.** :class:`~.store.OrderStore` applies them through their bindings, so replays,
+   overlaps and two processes racing change nothing twice. If the page transaction fails, each
+   order is applied in a transaction of its own. An order that cannot be stored at all is kept
+   as a failure with an alert, and tried again (with ``getOrder``) at the start of every import
+   until it is: one bad order never stops the others, and is never lost.
 
-Only one import per account runs at a time (a lock that a crash releases); several accounts,
-or a backfill beside the regular import, run side by side.
+Only one import per account and stream runs at a time (a lock that a crash releases); several
+accounts, or a backfill beside the regular import, run side by side.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 from typing import Any
 
 import structlog
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, StatementError
+from sqlalchemy.orm import Session
 
-from sellerbridge.channels.amazon.orders.mapper import ImportedLine, ImportedOrder, map_order
-from sellerbridge.channels.amazon.orders.rules import Decision, ImportRules, decide
+from sellerbridge.channels.amazon.orders.rules import ImportRules
+from sellerbridge.channels.amazon.orders.store import OrderStore, Outcome
 from sellerbridge.channels.amazon.spapi import RejectedError, SpApiClient
 from sellerbridge.channels.amazon.spapi.models.orders import Order, SearchOrdersResponse
 from sellerbridge.config import Settings
-from sellerbridge.core.errors import DomainError, InvalidFields, InvalidInput
-from sellerbridge.core.orders import (
-    HOLD_ADDRESS_INCOMPLETE,
-    HOLD_CANCEL_REQUEST,
-    HOLD_PARTLY_SHIPPED,
-    HOLD_SHIPPED_ELSEWHERE,
-    HOLD_TOTALS_MISMATCH,
-    HOLD_UNKNOWN_ARTICLE,
-    OrderState,
-)
-from sellerbridge.core.parties import FIELD_LENGTHS, Address, validated_address
-from sellerbridge.db.locks import LockTaken, exclusive
-from sellerbridge.db.models import (
-    AddressRecord,
-    AmazonAccount,
-    AmazonChannel,
-    AmazonCustomerBinding,
-    AmazonMarketplace,
-    AmazonOrderBinding,
-    AmazonSkuBinding,
-    Article,
-    BundleComponent,
-    Customer,
-    Fulfillment,
-    ImportCursor,
-    SalesChannel,
-    SalesOrder,
-    SalesOrderCharge,
-    SalesOrderLine,
-    Severity,
-    Warehouse,
-)
-from sellerbridge.db.numbering import allocate_numbers
+from sellerbridge.core.errors import DomainError
+from sellerbridge.db.errors import is_conflict
+from sellerbridge.db.locks import exclusive
+from sellerbridge.db.models import AmazonAccount, AmazonOrderFailure, ImportCursor, Severity
 from sellerbridge.db.uow import UnitOfWork
-from sellerbridge.services import orders as order_service
-from sellerbridge.services import stock
-from sellerbridge.services.alerts import raise_alert
-from sellerbridge.services.events import record_event
+from sellerbridge.services.alerts import raise_alert, resolve_alerts
 
 log = structlog.get_logger("sellerbridge.amazon.import")
 
@@ -91,15 +54,7 @@ PAGE_SIZE = 100
 """Orders per page: Amazon's maximum (the fewest calls for the tight searchOrders quota)."""
 INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "FULFILLMENT", "PROMOTION", "CANCELLATION",
                  "TAX", "PACKAGES")  # fmt: skip
-SHIPPED_STATES = frozenset({OrderState.SHIPPED, OrderState.PARTIALLY_SHIPPED, OrderState.COMPLETED})
-
-
-class Outcome(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    WAITING = "waiting"
-    SKIPPED = "skipped"
+FAILURE_ALERT = "amazon_order_failed"
 
 
 @dataclass
@@ -146,10 +101,13 @@ class OrderImporter:
     # --- the run ---------------------------------------------------------------------------
 
     def run(self, *, since: datetime | None = None, until: datetime | None = None) -> ImportReport:
-        """Import what changed since the last run; with ``since``, a backfill of that range.
+        """Import what changed since the last run; with ``since``, a backfill of orders
+        created from then on (updated up to ``until``, default: now).
 
         Raises :class:`~sellerbridge.db.locks.LockTaken` if the same import runs elsewhere.
         """
+        if until is not None and since is None:
+            raise DomainError("A backfill needs a start.", hint="Give --since as well.")
         stream = STREAM if since is None else _backfill_stream(since, until)
         busy = (
             f"{'This backfill' if since else 'The order import of this account'} is running in "
@@ -158,26 +116,38 @@ class OrderImporter:
         )
         with exclusive(self._engine, f"amazon-import:{self._account_id}:{stream}", busy=busy):
             report = ImportReport()
-            window = self._open_window(stream, since=since, until=until)
-            if window is None:
-                return report
-            after, before, token = window
             rules = self.rules(since)
-            for page in self._pages(stream, self._query(after, before, rules), token):
-                report.pages += 1
-                report.orders.update(self._store_page(stream, page, rules))
-                if self._on_progress is not None and page.orders:
-                    self._on_progress(Progress(_through(page, after, before), report))
-            self._close_window(stream, before)
+            if since is None:
+                self._retry_failures(rules, report)
+            window = self._open_window(stream, since=since, until=until)
+            if window is not None:
+                after, before, token = window
+                query = self._query(after, before, rules)
+                for page in self._pages(stream, query, token):
+                    report.pages += 1
+                    report.orders.update(self.store_page(stream, page, rules, before))
+                    if self._on_progress is not None and page.orders:
+                        self._on_progress(Progress(_through(page, after, before), report))
             counts = {outcome.value: count for outcome, count in report.orders.items()}
-            log.info(
-                "import finished",
-                account=self._account_id,
-                stream=stream,
-                pages=report.pages,
-                **counts,
-            )
+            log.info("import finished", account=self._account_id, stream=stream,
+                     pages=report.pages, **counts)  # fmt: skip
             return report
+
+    def rules(self, since: datetime | None = None) -> ImportRules:
+        """The account's import rules; a backfill from ``since`` reaches before its start date."""
+        with self._uow:
+            account = self._uow.session.get_one(AmazonAccount, self._account_id)
+            return ImportRules(
+                start_date=min(since, account.start_date) if since else account.start_date,
+                taken_over=account.start_date,
+                import_fbm=account.import_fbm,
+                import_fba=account.import_fba,
+                marketplace_ids=frozenset(
+                    m.marketplace_id for m in account.marketplaces if m.import_enabled
+                ),
+            )
+
+    # --- windows and pages -------------------------------------------------------------------
 
     def _open_window(
         self, stream: str, *, since: datetime | None, until: datetime | None
@@ -214,7 +184,9 @@ class OrderImporter:
             )
         ).first()
         if cursor is None:
-            cursor = ImportCursor(account_id=self._account_id, stream=stream, watermark=start)
+            cursor = ImportCursor(
+                account_id=self._account_id, stream=stream, watermark=start, pages=0
+            )
             session.add(cursor)
         return cursor
 
@@ -263,528 +235,152 @@ class OrderImporter:
             "maxResultsPerPage": self._page_size,
         }
 
-    def _advance(self, session: Session, stream: str, page: SearchOrdersResponse) -> None:
-        cursor = self._cursor(session, stream, self._clock())
-        cursor.pagination_token = page.pagination.next_token if page.pagination else None
+    def _advance(
+        self, session: Session, stream: str, page: SearchOrdersResponse, before: datetime
+    ) -> None:
+        """Move the cursor past ``page``; after the window's last page, close the window."""
+        cursor = self._cursor(session, stream, before)
         cursor.pages += 1
-
-    def _close_window(self, stream: str, before: datetime) -> None:
-        with self._uow:
-            cursor = self._cursor(self._uow.session, stream, before)
+        cursor.pagination_token = page.pagination.next_token if page.pagination else None
+        if cursor.pagination_token is None:
             cursor.watermark = before
             cursor.window_after = cursor.window_before = None
-            cursor.pagination_token = None
-            self._uow.commit()
 
     # --- orders ------------------------------------------------------------------------------
 
-    def _store_page(
-        self, stream: str, page: SearchOrdersResponse, rules: ImportRules
+    def store_page(
+        self, stream: str, page: SearchOrdersResponse, rules: ImportRules, before: datetime
     ) -> list[Outcome]:
-        """Apply the orders of a page and move the cursor past it.
+        """Apply the orders of a page of ``stream`` (window ending ``before``) and move the
+        cursor past it.
 
         Fast path: the whole page in one transaction with the cursor, so a crash leaves either
         all of it or none. If that fails — another process applied one of its orders at the
         same moment, a deadlock, an order that cannot be stored — each order is applied in a
-        transaction of its own, so the others are not held up by one; an order that still
-        fails stops the import there, before the cursor passes it.
+        transaction of its own, so the others are not held up by one.
         """
         try:
             with self._uow:
-                outcomes = self._apply(self._uow.session, page.orders, rules)
-                self._advance(self._uow.session, stream, page)
+                store = OrderStore(self._uow.session, self._account_id, actor=self._actor,
+                                   now=self._clock())  # fmt: skip
+                outcomes = store.apply(page.orders, rules)
+                self._advance(self._uow.session, stream, page, before)
                 self._uow.commit()
             return outcomes
         except Exception as error:  # noqa: BLE001 - every order is tried again on its own
             log.warning("page applied order by order", stream=stream, error=type(error).__name__)
         outcomes = [self._apply_alone(order, rules) for order in page.orders]
         with self._uow:
-            self._advance(self._uow.session, stream, page)
+            self._advance(self._uow.session, stream, page, before)
             self._uow.commit()
         return outcomes
-
-    def _apply_alone(self, order: Order, rules: ImportRules) -> Outcome:
-        """Apply an order in its own transaction; if another process created it at the same
-        moment, apply it again (it then finds the binding the other one wrote)."""
-        try:
-            return self.apply(order, rules)
-        except IntegrityError:
-            return self.apply(order, rules)
-
-    def rules(self, since: datetime | None = None) -> ImportRules:
-        """The account's import rules; a backfill from ``since`` reaches before its start date."""
-        with self._uow:
-            account = self._uow.session.get_one(AmazonAccount, self._account_id)
-            return ImportRules(
-                start_date=min(since, account.start_date) if since else account.start_date,
-                taken_over=account.start_date,
-                import_fbm=account.import_fbm,
-                import_fba=account.import_fba,
-                marketplace_ids=frozenset(
-                    m.marketplace_id for m in account.marketplaces if m.import_enabled
-                ),
-            )
 
     def apply(self, order: Order, rules: ImportRules) -> Outcome:
         """Apply one Amazon order in its own transaction."""
         with self._uow:
-            (outcome,) = self._apply(self._uow.session, [order], rules)
+            store = OrderStore(self._uow.session, self._account_id, actor=self._actor,
+                               now=self._clock())  # fmt: skip
+            (outcome,) = store.apply([order], rules)
             self._uow.commit()
         return outcome
 
-    def _apply(self, session: Session, orders: list[Order], rules: ImportRules) -> list[Outcome]:
-        """Create, update or pass over each order, inside the caller's transaction.
+    def _apply_alone(self, order: Order, rules: ImportRules) -> Outcome:
+        """Apply an order in its own transaction, once more after a conflict (another process
+        wrote it at the same moment); an order that cannot be stored is kept as a failure."""
+        for attempt in (1, 2):
+            try:
+                return self.apply(order, rules)
+            except (OperationalError, InterfaceError) as error:
+                if attempt == 1 and is_conflict(error):
+                    continue
+                raise  # the database is not usable: the run stops, the cursor stays
+            except Exception as error:  # noqa: BLE001 - kept as a failure, never dropped
+                if attempt == 1 and (is_conflict(error) or isinstance(error, IntegrityError)):
+                    continue
+                self._record_failure(order, error)
+                return Outcome.FAILED
+        raise AssertionError("unreachable")  # pragma: no cover
 
-        Everything the orders need is read up front — their bindings (locked), channels,
-        articles, customers, numbers — so the new rows are written together in one flush.
-        """
+    # --- orders that could not be stored -----------------------------------------------------
+
+    def _record_failure(self, order: Order, error: Exception) -> None:
+        reason = _describe(error)
+        marketplace = order.sales_channel.marketplace_id or ""
+        log.error("order not imported", account=self._account_id, amazon_order_id=order.order_id,
+                  error=reason)  # fmt: skip
         now = self._clock()
-        imported = [map_order(order) for order in orders]
-        bindings = self._bindings(session, imported)
-        outcomes: list[Outcome] = []
-        creating: list[tuple[ImportedOrder, Order]] = []
-        for mapped, order in zip(imported, orders, strict=True):
-            binding = bindings.get((mapped.marketplace_id, mapped.amazon_order_id))
-            if binding is not None:
-                if mapped.last_updated <= binding.last_updated_time:
-                    outcomes.append(Outcome.UNCHANGED)
-                else:
-                    self._update(session, binding, mapped, order, now)
-                    outcomes.append(Outcome.UPDATED)
-                continue
-            verdict = decide(mapped, rules)
-            if verdict.decision is Decision.IMPORT:
-                creating.append((mapped, order))
-                outcomes.append(Outcome.CREATED)
-            else:
-                outcomes.append(
-                    Outcome.WAITING if verdict.decision is Decision.WAIT else Outcome.SKIPPED
+        with self._uow:
+            session = self._uow.session
+            failure = session.scalars(
+                select(AmazonOrderFailure).where(
+                    AmazonOrderFailure.account_id == self._account_id,
+                    AmazonOrderFailure.marketplace_id == marketplace,
+                    AmazonOrderFailure.amazon_order_id == order.order_id,
                 )
-        if creating:
-            lookups = self._lookups(session, [mapped for mapped, _ in creating])
-            for mapped, order in creating:
-                self._create(session, mapped, order, rules, lookups, now)
-        return outcomes
-
-    def _bindings(
-        self, session: Session, imported: list[ImportedOrder]
-    ) -> dict[tuple[str, str], AmazonOrderBinding]:
-        found = session.scalars(
-            select(AmazonOrderBinding)
-            .where(
-                AmazonOrderBinding.account_id == self._account_id,
-                AmazonOrderBinding.amazon_order_id.in_({o.amazon_order_id for o in imported}),
-            )
-            .with_for_update()
-        )
-        return {(b.marketplace_id, b.amazon_order_id): b for b in found}
-
-    def _lookups(self, session: Session, imported: list[ImportedOrder]) -> _Lookups:
-        """Channels, articles, customers and numbers for the orders about to be created."""
-        channels = {
-            (mapping.marketplace_id, mapping.fulfillment): mapping.channel
-            for mapping in session.scalars(
-                select(AmazonChannel)
-                .where(AmazonChannel.account_id == self._account_id)
-                .options(joinedload(AmazonChannel.channel).joinedload(SalesChannel.warehouse))
-            )
-        }
-        skus = {line.seller_sku for order in imported for line in order.lines}
-        with_parts = selectinload(Article.components).joinedload(BundleComponent.component)
-        articles: dict[str, Article] = {
-            binding.seller_sku: binding.article
-            for binding in session.scalars(
-                select(AmazonSkuBinding)
-                .where(
-                    AmazonSkuBinding.account_id == self._account_id,
-                    AmazonSkuBinding.seller_sku.in_(skus),
+            ).first()
+            if failure is None:
+                failure = AmazonOrderFailure(
+                    account_id=self._account_id,
+                    marketplace_id=marketplace,
+                    amazon_order_id=order.order_id,
+                    error=reason[:500],
+                    attempts=0,
+                    first_failed_at=now,
+                    last_failed_at=now,
                 )
-                .options(joinedload(AmazonSkuBinding.article).options(with_parts))
-            )
-        }
-        for article in session.scalars(
-            select(Article).where(Article.number.in_(skus - articles.keys())).options(with_parts)
-        ):
-            articles[article.number] = article
-        for warehouse, stocked in _stock_needed(imported, channels, articles).items():
-            stock.lock_stock(session, stocked, warehouse)
-        keys = {_buyer_key(order) for order in imported}
-        customers = {
-            binding.buyer_key: binding.customer
-            for binding in session.scalars(
-                select(AmazonCustomerBinding).where(
-                    AmazonCustomerBinding.account_id == self._account_id,
-                    AmazonCustomerBinding.buyer_key.in_(keys),
-                )
-            )
-        }
-        series = Counter(_channel(channels, order).order_series for order in imported)
-        order_numbers = {
-            name: iter(allocate_numbers(session, "sales_order", name, count))
-            for name, count in series.items()
-        }
-        customer_numbers = iter(
-            allocate_numbers(session, "customer", "default", len(keys - customers.keys()))
-        )
-        return _Lookups(channels, articles, customers, order_numbers, customer_numbers)
-
-    def _create(
-        self,
-        session: Session,
-        imported: ImportedOrder,
-        order: Order,
-        rules: ImportRules,
-        lookups: _Lookups,
-        now: datetime,
-    ) -> None:
-        fulfillment = _fulfillment(imported)
-        channel = _channel(lookups.channels, imported)
-        lines = [
-            _line(position, line, lookups.articles.get(line.seller_sku))
-            for position, line in enumerate(imported.lines, start=1)
-        ]
-        holds = _holds(imported, lines)
-        shipped_outside = fulfillment is Fulfillment.FBM and imported.status == "SHIPPED"
-        address = _storable(imported.delivery_address)
-        erp_order = order_service.place_order(
-            session,
-            order_service.NewOrder(
-                channel=channel,
-                number=next(lookups.order_numbers[channel.order_series]),
-                customer=self._customer(session, imported, address, lookups),
-                billing=address,
-                shipping=address,
-                currency=imported.currency or self._marketplace_currency(session, imported),
-                prices_include_tax=True,
-                ordered_at=imported.created,
-                ship_by=imported.ship_by,
-                deliver_by=imported.deliver_by,
-                external_reference=imported.amazon_order_id,
-                lines=lines,
-                charges=[
-                    SalesOrderCharge(
-                        kind=charge.kind,
-                        description=charge.description,
-                        tax_rate=charge.tax_rate,
-                        net=charge.net,
-                        tax=charge.tax,
-                        gross=charge.gross,
-                    )
-                    for charge in imported.charges
-                ],
-                holds=holds,
-                notes=[_note(imported)],
-                shipped_outside=shipped_outside,
-            ),
-            actor=self._actor,
-            at=now,
-        )
-        session.add(
-            AmazonOrderBinding(
-                account_id=self._account_id,
-                marketplace_id=imported.marketplace_id,
-                amazon_order_id=imported.amazon_order_id,
-                order=erp_order,
-                amazon_status=imported.status,
-                fulfillment=fulfillment,
-                last_updated_time=imported.last_updated,
-                payload_hash=_hash(order),
-                first_seen_at=now,
-            )
-        )
-        if shipped_outside and imported.created >= rules.taken_over:
+                session.add(failure)
+            failure.attempts += 1
+            failure.error, failure.last_failed_at, failure.resolved_at = reason[:500], now, None
             raise_alert(
                 session,
-                kind="shipped_outside",
-                severity=Severity.WARNING,
-                subject=erp_order.number,
+                kind=FAILURE_ALERT,
+                severity=Severity.ERROR,
+                subject=order.order_id,
                 message=(
-                    f"Amazon order {imported.amazon_order_id} (order {erp_order.number}) was "
-                    "shipped outside sellerbridge; its stock was not booked out. Check the "
-                    "stock of its articles."
+                    f"Amazon order {order.order_id} could not be imported: {reason} It is tried "
+                    "again at the start of every import; if it keeps failing, report it."
                 ),
                 at=now,
             )
+            self._uow.commit()
 
-    def _marketplace_currency(self, session: Session, imported: ImportedOrder) -> str:
-        return session.scalars(
-            select(AmazonMarketplace.currency).where(
-                AmazonMarketplace.account_id == self._account_id,
-                AmazonMarketplace.marketplace_id == imported.marketplace_id,
-            )
-        ).one()
-
-    def _customer(
-        self, session: Session, imported: ImportedOrder, address: Address, lookups: _Lookups
-    ) -> Customer:
-        """The buyer's customer record, found again by a hash of their (anonymised) e-mail."""
-        key = _buyer_key(imported)
-        customer = lookups.customers.get(key)
-        if customer is None:
-            customer = Customer(
-                number=next(lookups.customer_numbers),
-                vat_id=(imported.buyer_vat_id or None) and imported.buyer_vat_id[:20],
-                address=AddressRecord.of(address),
-            )
-            session.add(customer)
-            session.add(
-                AmazonCustomerBinding(account_id=self._account_id, buyer_key=key, customer=customer)
-            )
-            lookups.customers[key] = customer
-        return customer
-
-    def _update(
-        self,
-        session: Session,
-        binding: AmazonOrderBinding,
-        imported: ImportedOrder,
-        order: Order,
-        now: datetime,
-    ) -> None:
-        erp = binding.order
-        if imported.status == "CANCELLED" and erp.state != OrderState.CANCELLED:
-            if erp.state in SHIPPED_STATES:
-                raise_alert(
-                    session,
-                    kind="cancelled_after_shipping",
-                    severity=Severity.ERROR,
-                    subject=erp.number,
-                    message=(
-                        f"Amazon order {imported.amazon_order_id} was cancelled after order "
-                        f"{erp.number} shipped. Stop the parcel if you can, and refund the buyer."
-                    ),
-                    at=now,
+    def _retry_failures(self, rules: ImportRules, report: ImportReport) -> None:
+        """Try the orders that could not be stored again, as Amazon has them now."""
+        with self._uow:
+            failed = [
+                (failure.id, failure.amazon_order_id)
+                for failure in self._uow.session.scalars(
+                    select(AmazonOrderFailure).where(
+                        AmazonOrderFailure.account_id == self._account_id,
+                        AmazonOrderFailure.resolved_at.is_(None),
+                    )
                 )
-            else:
-                order_service.cancel(
-                    session, erp.number, reason="Cancelled on Amazon.", actor=self._actor, at=now
-                )
-        elif erp.state not in SHIPPED_STATES and erp.state != OrderState.CANCELLED:
-            self._refresh_delivery(erp, imported, now)
-            if imported.cancel_requested:
-                order_service.add_hold(erp, HOLD_CANCEL_REQUEST, _cancel_reason(imported),
-                                       actor=self._actor, at=now)  # fmt: skip
-            if binding.fulfillment is Fulfillment.FBM and imported.status == "SHIPPED":
-                order_service.add_hold(erp, HOLD_SHIPPED_ELSEWHERE, _SHIPPED_ELSEWHERE,
-                                       actor=self._actor, at=now)  # fmt: skip
-            elif binding.fulfillment is Fulfillment.FBM and imported.status == "PARTIALLY_SHIPPED":
-                order_service.add_hold(erp, HOLD_PARTLY_SHIPPED, _partly_shipped(imported),
-                                       actor=self._actor, at=now)  # fmt: skip
-        if imported.status != binding.amazon_status:
-            record_event(erp, "amazon_status",
-                         f"Amazon: {binding.amazon_status.lower()} → {imported.status.lower()}.",
-                         actor=self._actor, at=now)  # fmt: skip
-        binding.amazon_status = imported.status
-        binding.last_updated_time = imported.last_updated
-        binding.payload_hash = _hash(order)
-
-    def _refresh_delivery(self, erp: SalesOrder, imported: ImportedOrder, now: datetime) -> None:
-        """Take over the dates and the address Amazon changed while the order is still here."""
-        erp.ship_by = imported.ship_by or erp.ship_by
-        erp.deliver_by = imported.deliver_by or erp.deliver_by
-        if imported.delivery_address is None:
-            return
-        address = _storable(imported.delivery_address)
-        if erp.shipping_address.to_address() != address:
-            # The order was billed and shipped to the same address: both follow the change.
-            erp.shipping_address = erp.billing_address = AddressRecord.of(address)
-            record_event(erp, "address_changed", "Amazon changed the delivery address.",
-                         actor=self._actor, at=now)  # fmt: skip
+            ]
+        for failure_id, order_id in failed:
+            outcome = self._apply_alone(self._client.get_order(order_id, INCLUDED_DATA), rules)
+            report.orders[outcome] += 1
+            if outcome is Outcome.FAILED:
+                continue
+            now = self._clock()
+            with self._uow:
+                session = self._uow.session
+                session.get_one(AmazonOrderFailure, failure_id).resolved_at = now
+                resolve_alerts(session, kind=FAILURE_ALERT, subject=order_id, at=now)
+                self._uow.commit()
 
 
-@dataclass
-class _Lookups:
-    """What the orders of a page need, read in a few queries instead of a few per order."""
-
-    channels: dict[tuple[str, Fulfillment], SalesChannel]
-    articles: dict[str, Article]
-    """By seller SKU: through the account's SKU bindings, else the article of that number."""
-    customers: dict[str, Customer]
-    """By buyer key; customers created for the page are added."""
-    order_numbers: dict[str, Iterator[str]]
-    """Allocated numbers by number series."""
-    customer_numbers: Iterator[str]
-
-
-def _stock_needed(
-    imported: list[ImportedOrder],
-    channels: dict[tuple[str, Fulfillment], SalesChannel],
-    articles: dict[str, Article],
-) -> dict[Warehouse, list[Article]]:
-    """The articles the merchant-fulfilled orders reserve, by warehouse."""
-    needed: dict[Warehouse, list[Article]] = {}
-    for order in imported:
-        channel = channels.get((order.marketplace_id, _fulfillment(order)))
-        if channel is None or channel.fulfilled_externally:
-            continue
-        needed.setdefault(channel.warehouse, []).extend(
-            articles[line.seller_sku] for line in order.lines if line.seller_sku in articles
-        )
-    return needed
-
-
-def _channel(
-    channels: dict[tuple[str, Fulfillment], SalesChannel], imported: ImportedOrder
-) -> SalesChannel:
-    fulfillment = _fulfillment(imported)
-    channel = channels.get((imported.marketplace_id, fulfillment))
-    if channel is None:  # every marketplace of an account gets both channels when it is added
-        raise DomainError(
-            f"The account has no ERP channel for {fulfillment.value} orders of marketplace "
-            f"{imported.marketplace_id}; its setup is incomplete."
-        )
-    return channel
-
-
-def _fulfillment(imported: ImportedOrder) -> Fulfillment:
-    return Fulfillment.FBM if imported.fulfilled_by == "MERCHANT" else Fulfillment.FBA
-
-
-def _line(position: int, line: ImportedLine, article: Article | None) -> SalesOrderLine:
-    unit_net = (line.unit_price * 100 / (100 + line.tax_rate)).quantize(
-        Decimal("0.0001"), rounding=ROUND_HALF_UP
-    )
-    return SalesOrderLine(
-        position=position,
-        article=article,
-        article_number=line.seller_sku[:40],
-        description=line.title[:255],
-        external_reference=line.order_item_id,
-        quantity=line.quantity,
-        unit_price_net=unit_net,
-        unit_price_gross=line.unit_price,
-        tax_rate=line.tax_rate,
-        discount=line.discount,
-        net=line.net,
-        tax=line.tax,
-        gross=line.gross,
-    )
-
-
-_SHIPPED_ELSEWHERE = (
-    "Amazon reports this order shipped, but sellerbridge did not ship it. If it left your "
-    "warehouse, book its stock out (`sellerbridge stock adjust`); releasing the order then "
-    "marks it shipped and gives back its reservation."
-)
-
-
-def _partly_shipped(imported: ImportedOrder) -> str:
-    shipped = sum(line.quantity_shipped for line in imported.lines)
-    ordered = sum(line.quantity for line in imported.lines)
-    return (
-        f"Amazon reports {shipped} of {ordered} unit(s) of this order shipped outside "
-        "sellerbridge. Book those out (`sellerbridge stock adjust`) and ship only the rest."
-    )
-
-
-def _holds(imported: ImportedOrder, lines: list[SalesOrderLine]) -> list[tuple[str, str]]:
-    holds: list[tuple[str, str]] = []
-    unknown = sorted({line.article_number for line in lines if line.article is None})
-    if unknown:
-        holds.append((
-            HOLD_UNKNOWN_ARTICLE,
-            f"No article is known for SKU {', '.join(unknown)}. Map it with "
-            "`sellerbridge skus map SKU ARTICLE`, then release the order.",
-        ))  # fmt: skip
-    if imported.problems:
-        holds.append((
-            HOLD_TOTALS_MISMATCH,
-            f"{' '.join(imported.problems)} Check the order in Seller Central and enter its "
-            "amounts before invoicing it.",
-        ))  # fmt: skip
-    elif imported.grand_total is None or imported.total != imported.grand_total:
-        holds.append((
-            HOLD_TOTALS_MISMATCH,
-            f"The lines and charges add up to {imported.total} {imported.currency}, but Amazon "
-            f"charged {imported.grand_total} {imported.currency}. Check the order in Seller "
-            "Central before invoicing it.",
-        ))  # fmt: skip
-    problem = _address_problem(imported.delivery_address)
-    if problem:
-        holds.append((HOLD_ADDRESS_INCOMPLETE, problem))
-    if imported.cancel_requested:
-        holds.append((HOLD_CANCEL_REQUEST, _cancel_reason(imported)))
-    if imported.fulfilled_by == "MERCHANT" and imported.status == "PARTIALLY_SHIPPED":
-        holds.append((HOLD_PARTLY_SHIPPED, _partly_shipped(imported)))
-    return holds
-
-
-def _address_problem(address: Address | None) -> str | None:
-    if address is None:
-        return "Amazon sent no delivery address. Add it before shipping or invoicing the order."
-    try:
-        validated_address(address)
-    except (InvalidFields, InvalidInput) as error:
-        found = error.problems if isinstance(error, InvalidFields) else [error]
-        problems = "; ".join(
-            f"{p.field.replace('_', ' ')} {p.message.removeprefix(p.field + ': ')}" for p in found
-        )
-        return (
-            f"The delivery address is incomplete: {problems}. Check it in Seller Central "
-            "(Amazon sends a corrected address with the order's next update), then release "
-            "the order."
-        )
-    return None
-
-
-def _storable(address: Address | None) -> Address:
-    """The address as it can be stored, even incomplete: every field cut to its column."""
-    if address is None:
-        return Address(name="", street1="", postal_code="", city="", country="")
-    values: dict[str, Any] = {
-        name: value[: FIELD_LENGTHS[name]]
-        for name, value in vars(address).items()
-        if name in FIELD_LENGTHS and isinstance(value, str)
-    }
-    values["country"] = (address.country or "")[:2].upper()
-    return replace(address, **values)
+def _describe(error: Exception) -> str:
+    """What went wrong, in words fit for an alert: never a value that may be personal data."""
+    if isinstance(error, DomainError):
+        return f"{error}"
+    if isinstance(error, StatementError) and error.orig is not None:
+        return f"the database refused it ({type(error.orig).__name__})."
+    return f"an unexpected error ({type(error).__name__})."
 
 
 def _token_refused(error: RejectedError) -> bool:
     """Whether Amazon refused the pagination token (it keeps them 24 hours)."""
     return any("paginationToken" in f"{e.message} {e.details or ''}" for e in error.errors)
-
-
-def _cancel_reason(imported: ImportedOrder) -> str:
-    reasons = sorted({line.cancel_reason for line in imported.lines if line.cancel_reason})
-    why = f" ({'; '.join(reasons)})" if reasons else ""
-    return f"The buyer asked to cancel{why}. Cancel the order, or ship it if it has left already."
-
-
-def _note(imported: ImportedOrder) -> str:
-    flags = [
-        label
-        for label, present in (
-            ("Prime", imported.is_prime),
-            ("Amazon Business", imported.is_business),
-        )
-        if present
-    ]
-    parts = [
-        f"Amazon order {imported.amazon_order_id}" + (f" ({', '.join(flags)})." if flags else ".")
-    ]
-    if imported.service_level:
-        parts.append(f"Shipping service level: {imported.service_level.lower()}.")
-    if imported.purchase_order_number:
-        parts.append(f"Buyer's purchase order: {imported.purchase_order_number}.")
-    return " ".join(parts)
-
-
-def _buyer_key(imported: ImportedOrder) -> str:
-    """A stable key for the buyer that does not store who they are."""
-    address = imported.delivery_address
-    identity = imported.buyer_email or "|".join(
-        [
-            imported.buyer_name or "",
-            address.postal_code if address else "",
-            address.country if address else "",
-        ]
-    )
-    return hashlib.sha256(identity.strip().lower().encode()).hexdigest()
-
-
-def _hash(order: Order) -> str:
-    return hashlib.sha256(order.model_dump_json(by_alias=True).encode()).hexdigest()
 
 
 def _backfill_stream(since: datetime, until: datetime | None) -> str:
@@ -801,4 +397,4 @@ def _through(page: SearchOrdersResponse, after: datetime, before: datetime) -> f
     return 1.0 if span <= 0 else min(1.0, max(0.0, (latest - after).total_seconds() / span))
 
 
-__all__ = ["ImportReport", "LockTaken", "OrderImporter", "Outcome", "Progress"]
+__all__ = ["INCLUDED_DATA", "PAGE_SIZE", "ImportReport", "OrderImporter", "Outcome", "Progress"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sellerbridge.channels.amazon.spapi.models.orders import (
     CustomerAddress,
@@ -56,7 +56,6 @@ class ImportedLine:
     gross: Decimal  # unit_price × quantity − discount
     tax: Decimal  # the VAT Amazon calculated for the line
     tax_rate: Decimal
-    promotion_ids: tuple[str, ...] = ()
     cancel_requested: bool = False
     cancel_reason: str | None = None
     gift_message: str | None = None
@@ -133,18 +132,39 @@ def _amounts(breakdowns: list[ItemProceedsBreakdown]) -> dict[str, Decimal]:
 class _ItemAmounts:
     line: ImportedLine
     charges: tuple[ImportedCharge, ...]
+    problems: tuple[str, ...]
+
+
+def _rate(
+    gross: Decimal, tax: Decimal, currency: str, what: str, problems: list[str], quantity: int = 1
+) -> Decimal:
+    """The VAT rate of an amount; one that is no known rate is noted as a problem (and kept
+    as the plain ratio, so the amounts stay as Amazon sent them)."""
+    if gross <= 0:
+        return ZERO
+    rate = rate_of(gross, tax, currency, quantity)
+    if rate is not None:
+        return rate
+    problems.append(f"The VAT of {what} ({tax} in {gross} {currency}) matches no VAT rate.")
+    net = gross - tax
+    return (tax * 100 / net).quantize(Decimal("0.01")) if net > 0 else ZERO
 
 
 def _map_item(item: OrderItem, currency: str) -> _ItemAmounts:
+    problems: list[str] = []
+    sku = item.product.seller_sku or item.order_item_id
     proceeds = item.proceeds
     amounts = _amounts(proceeds.breakdowns if proceeds else [])
+    if amounts.get("TAX", ZERO) and not any(key.startswith("TAX/") for key in amounts):
+        problems.append(f"Amazon did not break the VAT of {sku} down by item and shipping.")
     item_gross = amounts.get("ITEM", ZERO)
     item_tax = amounts.get("TAX/ITEM", ZERO)
     item_discount = -amounts.get("DISCOUNT/ITEM", ZERO)
     shipping_discount = -amounts.get("DISCOUNT/SHIPPING", ZERO)
     if "DISCOUNT" in amounts and "DISCOUNT/ITEM" not in amounts and not shipping_discount:
         item_discount = -amounts["DISCOUNT"]  # an undetailed discount is on the item
-    rate = rate_of(item_gross, item_tax, currency) if item_gross else ZERO
+    quantity = max(item.quantity_ordered, 1)
+    rate = _rate(item_gross, item_tax, currency, sku, problems, quantity)
     discount_tax = -amounts.get("TAX/DISCOUNT", ZERO)
     if item_discount and shipping_discount:
         item_discount_tax = min(split_gross(item_discount, rate, currency).tax, discount_tax)
@@ -156,7 +176,8 @@ def _map_item(item: OrderItem, currency: str) -> _ItemAmounts:
     unit_price = (
         price.unit_price.amount
         if price and price.unit_price
-        else item_gross / max(item.quantity_ordered, 1)
+        # The line's amount is Amazon's; the unit price only shows it, to four decimals.
+        else (item_gross / quantity).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
     )
     cancellation = item.cancellation.request if item.cancellation else None
     packing = item.fulfillment.packing if item.fulfillment else None
@@ -172,11 +193,6 @@ def _map_item(item: OrderItem, currency: str) -> _ItemAmounts:
         gross=item_gross - item_discount,
         tax=item_tax - item_discount_tax,
         tax_rate=rate,
-        promotion_ids=tuple(
-            p.promotion_id
-            for p in (item.promotion.breakdowns if item.promotion else [])
-            if p.promotion_id
-        ),
         cancel_requested=cancellation is not None,
         cancel_reason=cancellation.cancel_reason if cancellation else None,
         gift_message=gift.gift_message if gift else None,
@@ -185,25 +201,31 @@ def _map_item(item: OrderItem, currency: str) -> _ItemAmounts:
     shipping = amounts.get("SHIPPING", ZERO) - shipping_discount
     shipping_tax = amounts.get("TAX/SHIPPING", ZERO) - shipping_discount_tax
     if shipping or shipping_tax:
-        charges.append(_charge(ChargeKind.SHIPPING, "Shipping", shipping, shipping_tax, currency))
+        charges.append(
+            _charge(ChargeKind.SHIPPING, "Shipping", shipping, shipping_tax, currency, problems)
+        )
     gift_wrap = amounts.get("GIFT_WRAP", ZERO)
     if gift_wrap:
+        gift_wrap_tax = amounts.get("TAX/GIFT_WRAP", ZERO)
         charges.append(
-            _charge(
-                ChargeKind.GIFT_WRAP,
-                "Gift wrap",
-                gift_wrap,
-                amounts.get("TAX/GIFT_WRAP", ZERO),
-                currency,
-            )
+            _charge(ChargeKind.GIFT_WRAP, "Gift wrap", gift_wrap, gift_wrap_tax, currency, problems)
         )
-    return _ItemAmounts(line, tuple(charges))
+    stated = amounts.get("TAX", ZERO)
+    mapped = line.tax + sum((charge.tax for charge in charges), ZERO)
+    if mapped != stated:
+        problems.append(f"The VAT of {sku} adds up to {mapped} {currency}, Amazon states {stated}.")
+    return _ItemAmounts(line, tuple(charges), tuple(problems))
 
 
 def _charge(
-    kind: ChargeKind, description: str, gross: Decimal, tax: Decimal, currency: str
+    kind: ChargeKind,
+    description: str,
+    gross: Decimal,
+    tax: Decimal,
+    currency: str,
+    problems: list[str],
 ) -> ImportedCharge:
-    rate = rate_of(gross, tax, currency) if gross > 0 else ZERO
+    rate = _rate(gross, tax, currency, description.lower(), problems)
     return ImportedCharge(kind, description, gross, tax, rate)
 
 
@@ -271,6 +293,7 @@ def map_order(order: Order) -> ImportedOrder:
         problems.append("Amazon sent no amounts for this order.")
         currency = ""
     items = [_map_item(item, currency) for item in order.order_items] if currency else []
+    problems.extend(problem for item in items for problem in item.problems)
     fulfillment = order.fulfillment
     buyer = order.buyer
     vat_ids = [

@@ -263,7 +263,8 @@ class RejectedError(SpApiError):
     ) -> RejectedError:
         return cls(
             f"Amazon rejected {operation}{_suffix(status, errors, request_id)}. The request "
-            "was not repeated; the error list on this exception says what Amazon objected to.",
+            "was not repeated, as it would be rejected again; if it keeps happening, report it "
+            "with the request id.",
             operation=operation,
             status=status,
             request_id=request_id,
