@@ -14,8 +14,9 @@ demo: $(STAMP)
 
 test: $(STAMP) services lint typecheck pytest
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/ensure-system-libs
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sellerbridge needs Python 3.11 or newer; set PYTHON=python3.11")'
+	scripts/ensure-system-libs
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

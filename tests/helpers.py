@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from sellerbridge.core.parties import Address
+from sellerbridge.core.vat import SellerTaxProfile
 from sellerbridge.db.models import Article, SalesOrder, StockLevelRecord, Warehouse
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.services.orders import (
@@ -36,7 +37,7 @@ def place_order(uow: UnitOfWork, *lines: tuple[str, int, str], **options: Any) -
         customer=options.pop("customer", NewCustomer(BERLIN)),
         **options,
     )
-    return create_manual_order(uow, order, actor="test", home_country="DE")
+    return create_manual_order(uow, order, actor="test", seller=SellerTaxProfile("DE"))
 
 
 def level(uow: UnitOfWork, article: str, warehouse: str = "MAIN") -> tuple[int, int]:

@@ -20,8 +20,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from sellerbridge.core.vat import SellerTaxProfile
 
 CONFIG_FILE_NAME = "sellerbridge.toml"
 
@@ -34,8 +36,80 @@ def default_data_dir() -> Path:
     return platformdirs.user_data_path("sellerbridge")
 
 
+class SellerSettings(BaseModel):
+    """The merchant as printed on its documents (§ 14 Abs. 4 Nr. 1 and 2 UStG): the ``[seller]``
+    table of the TOML file, or ``SELLERBRIDGE_SELLER__<NAME>`` variables."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company: str | None = Field(default=None, description="Legal name, e.g. 'Kaffeehaus GmbH'.")
+    street: str | None = Field(default=None, description="Street and number.")
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = Field(default=None, description="ISO code; default: home_country.")
+    tax_number: str | None = Field(default=None, description="Steuernummer.")
+    vat_ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="VAT ID per country where the merchant is registered, e.g. "
+        "{DE = 'DE…', PL = 'PL…'}; printed for sales taxed in that country.",
+    )
+    distance_sales_at_destination: bool = Field(
+        default=True,
+        description="Tax B2C sales to other EU countries at the destination's rate (OSS; "
+        "the EU-wide 10,000 EUR threshold is exceeded or the merchant opted in).",
+    )
+    email: str | None = None
+    phone: str | None = None
+    account_holder: str | None = Field(default=None, description="Bank details (optional).")
+    iban: str | None = None
+    bic: str | None = None
+    bank_name: str | None = None
+
+    def tax_profile(self, home_country: str) -> SellerTaxProfile:
+        """The merchant's VAT registrations, as the tax engine needs them."""
+        return SellerTaxProfile(
+            home_country=self.country or home_country,
+            vat_ids=self.vat_ids,
+            distance_sales_at_destination=self.distance_sales_at_destination,
+        )
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.strip().upper() if value else value
+
+    @field_validator("vat_ids")
+    @classmethod
+    def _upper_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        return {country.strip().upper(): vat_id.strip() for country, vat_id in value.items()}
+
+
+class SmtpSettings(BaseModel):
+    """The mail server invoices are sent through: the ``[smtp]`` table, or
+    ``SELLERBRIDGE_SMTP__<NAME>`` variables. Without a host, nothing is e-mailed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = Field(default=None, description="From address of invoice e-mails.")
+    reply_to: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    ca_file: Path | None = Field(
+        default=None, description="Trust this CA file instead of the system's (a private CA)."
+    )
+    max_attempts: int = Field(
+        default=6, ge=1, description="Tries before a mail is marked failed and alerted."
+    )
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SELLERBRIDGE_", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="SELLERBRIDGE_", env_nested_delimiter="__", extra="forbid"
+    )
 
     data_dir: Path = Field(
         default_factory=default_data_dir,
@@ -72,6 +146,8 @@ class Settings(BaseSettings):
     log_json: bool = Field(
         default=False, description="Write log lines as JSON objects (for log collectors)."
     )
+    seller: SellerSettings = Field(default_factory=SellerSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     amazon_window_delay_seconds: float = Field(
         default=150.0,
         ge=0,

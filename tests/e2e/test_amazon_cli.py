@@ -24,13 +24,10 @@ def live() -> Iterator[LiveSandbox]:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> CliRunner:
-    monkeypatch.setenv("SELLERBRIDGE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SELLERBRIDGE_DATABASE_URL", database_url)
+def cli(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The CLI, with import windows that end half a second ago (the sandbox's time runs fast)."""
     monkeypatch.setenv("SELLERBRIDGE_AMAZON_WINDOW_DELAY_SECONDS", "0.5")
-    monkeypatch.delenv("SELLERBRIDGE_CONFIG", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    return CliRunner()
+    return cli
 
 
 def run(cli: CliRunner, *args: str, expect: int = 0, typed: str | None = None) -> str:

@@ -15,15 +15,6 @@ from sellerbridge.db.models import Article
 from sellerbridge.db.uow import UnitOfWork
 
 
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> CliRunner:
-    monkeypatch.setenv("SELLERBRIDGE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SELLERBRIDGE_DATABASE_URL", database_url)
-    monkeypatch.delenv("SELLERBRIDGE_CONFIG", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")  # wide tables: no wrapped cells in the assertions
-    return CliRunner()
-
-
 def run(cli: CliRunner, *args: str, expect: int = 0) -> str:
     result = cli.invoke(app, list(args))
     assert result.exit_code == expect, result.output

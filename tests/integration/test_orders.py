@@ -36,7 +36,13 @@ def test_an_order_reserves_its_stock_and_adds_up(catalogue: UnitOfWork) -> None:
         assert [line.tax_rate for line in order.lines] == [Decimal(7), Decimal(0)]
         assert order.lines[0].gross == Decimal("74.70")
         assert order.lines[0].tax == Decimal("4.89")
-        assert order.charges[0].tax_rate == Decimal(7)
+        # Shipping 4.90 split by the lines' nets, 69.81 at 7 % and 25.00 at 0 %:
+        # 4.90 × 69.81 / 94.81 = 3.6079… → 3.61 at 7 % (VAT 3.61 × 7/107 = 0.236 → 0.24);
+        # the rest, 1.29, at 0 %.
+        assert [(c.tax_rate, c.net, c.tax, c.gross) for c in order.charges] == [
+            (Decimal(7), Decimal("3.37"), Decimal("0.24"), Decimal("3.61")),
+            (Decimal(0), Decimal("1.29"), Decimal(0), Decimal("1.29")),
+        ]
         assert order.total_gross == Decimal("104.60")
         assert order.total_net + order.total_tax == order.total_gross
         assert isinstance(order.total_gross, Decimal)

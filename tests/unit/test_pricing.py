@@ -1,4 +1,4 @@
-"""Order amounts: exact to the cent, and net + tax = gross on every line and in total."""
+"""Order amounts: exact to the cent, and net + tax = gross on every line, part and total."""
 
 from __future__ import annotations
 
@@ -9,107 +9,117 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sellerbridge.core.errors import InvalidInput
-from sellerbridge.core.money import check_currency, parse_decimal, quantize
-from sellerbridge.core.orders import (
-    ChargeDraft,
-    ChargeKind,
-    LineDraft,
-    OrderTotals,
-    default_charge_rate,
-    price_charge,
+from sellerbridge.core.errors import InvalidFields, InvalidInput
+from sellerbridge.core.money import MINOR_UNITS, check_currency, parse_decimal, quantize
+from sellerbridge.core.orders import Amounts, ChargeKind, OrderTotals
+from sellerbridge.core.tax import TaxClass, split_gross
+from sellerbridge.core.vat import (
+    PricedLine,
+    Sale,
+    SaleCharge,
+    SaleLine,
+    SellerTaxProfile,
+    Treatment,
+    calculate,
     price_line,
+    treatment_of,
 )
-from sellerbridge.core.tax import TaxClass, rate_for, split_gross
 
 D = Decimal
+DAY = date(2026, 11, 27)
+SELLER = SellerTaxProfile("DE", {"DE": "DE136695976"})
+DOMESTIC = treatment_of(SELLER, ship_from="DE", ship_to="DE")
+
+
+def priced(
+    quantity: int,
+    unit_price: str,
+    rate: str,
+    *,
+    discount: str = "0",
+    prices_include_tax: bool = True,
+) -> PricedLine:
+    """A German line at an explicit rate."""
+    line = SaleLine(quantity, D(unit_price), TaxClass.STANDARD, D(discount), tax_rate=D(rate))
+    return price_line(
+        line, DOMESTIC, day=DAY, currency="EUR", prices_include_tax=prices_include_tax
+    )
 
 
 def test_gross_line_is_split_once_and_exactly() -> None:
-    price = price_line(LineDraft("A", 3, D("19.99"), D("19")), "EUR", prices_include_tax=True)
-    assert price.total.gross == D("59.97")
-    assert price.total.tax == D("9.58")  # 59.97 × 19/119 = 9.575… → 9.58
-    assert price.total.net == D("50.39")
+    price = priced(3, "19.99", "19")
+    assert price.gross == D("59.97")
+    assert price.tax == D("9.58")  # 59.97 × 19/119 = 9.575… → 9.58
+    assert price.net == D("50.39")
     assert price.unit_gross == D("19.99")
     assert price.unit_net == D("16.7983")  # derived, four decimals, informative
 
 
 def test_b2b_unit_prices_may_have_four_decimals_but_not_more() -> None:
-    price = price_line(
-        LineDraft("SCREW", 1000, D("0.0125"), D("19")), "EUR", prices_include_tax=False
-    )
-    assert (price.total.net, price.total.tax, price.total.gross) == (
-        D("12.50"),
-        D("2.38"),
-        D("14.88"),
-    )
+    price = priced(1000, "0.0125", "19", prices_include_tax=False)
+    assert (price.net, price.tax, price.gross) == (D("12.50"), D("2.38"), D("14.88"))
     with pytest.raises(InvalidInput, match="more than 4 decimals"):
-        price_line(LineDraft("A", 1, D("0.00125"), D("19")), "EUR", prices_include_tax=False)
+        priced(1, "0.00125", "19", prices_include_tax=False)
     with pytest.raises(InvalidInput, match="more than 2 decimals"):
-        price_line(
-            LineDraft("A", 1, D("5"), D("19"), discount=D("0.005")), "EUR", prices_include_tax=True
-        )
+        priced(1, "5", "19", discount="0.005")
 
 
 def test_net_line_adds_tax() -> None:
-    price = price_line(
-        LineDraft("A", 10, D("19.50"), D("7"), discount=D("5")), "EUR", prices_include_tax=False
+    price = priced(10, "19.50", "7", discount="5", prices_include_tax=False)
+    assert (price.net, price.tax, price.gross) == (D("190.00"), D("13.30"), D("203.30"))
+
+
+def test_the_tax_class_gives_the_rate_unless_one_is_given() -> None:
+    line = SaleLine(1, D("10.70"), TaxClass.REDUCED)
+    assert price_line(line, DOMESTIC, day=DAY, currency="EUR", prices_include_tax=True).rate == 7
+    in_2020 = price_line(
+        line, DOMESTIC, day=date(2020, 8, 1), currency="EUR", prices_include_tax=True
     )
-    assert price.total.net == D("190.00")
-    assert price.total.tax == D("13.30")
-    assert price.total.gross == D("203.30")
+    assert (in_2020.rate, in_2020.tax) == (D(5), D("0.51"))  # 10.70 × 5/105 = 0.509… → 0.51
 
 
 def test_rounding_is_half_up() -> None:
     assert quantize(D("0.125"), "EUR") == D("0.13")
+    assert quantize(D("-0.125"), "EUR") == D("-0.13")  # away from zero, for discounts too
     assert quantize(D("2.5"), "JPY") == D("3")
 
 
-amounts = st.decimals(min_value=0, max_value=10_000, places=2)
-rates = st.sampled_from([D(0), D(5), D(7), D("5.5"), D(19), D(20), D(21), D(23), D("25.5")])
-
-
-@given(
-    lines=st.lists(st.tuples(st.integers(1, 50), amounts, rates), min_size=1, max_size=10),
-    gross=st.booleans(),
-)
-def test_totals_always_reconcile(lines: list[tuple[int, Decimal, Decimal]], gross: bool) -> None:
-    splits = [
-        price_line(LineDraft("A", qty, price, rate), "EUR", prices_include_tax=gross).total
-        for qty, price, rate in lines
-    ]
-    totals = OrderTotals.of(splits)
-    assert totals.net + totals.tax == totals.gross
-    for split in splits:
-        assert split.net + split.tax == split.gross
-        assert split.gross == quantize(split.gross, "EUR")
-
-
-def test_bad_amounts_are_refused_with_the_field_named() -> None:
-    with pytest.raises(InvalidInput, match="quantity"):
-        price_line(LineDraft("A", 0, D(1), D(19)), "EUR", prices_include_tax=True)
-    with pytest.raises(InvalidInput, match="unit_price"):
-        price_line(LineDraft("A", 1, D(-1), D(19)), "EUR", prices_include_tax=True)
-    with pytest.raises(InvalidInput, match="discount"):
-        price_line(LineDraft("A", 1, D(5), D(19), discount=D(6)), "EUR", prices_include_tax=True)
-    with pytest.raises(InvalidInput, match="tax_rate"):
-        price_line(LineDraft("A", 1, D(5), D(100)), "EUR", prices_include_tax=True)
-
-
-def test_shipping_follows_the_highest_line_rate() -> None:
-    rate = default_charge_rate([D(7), D(19)])
-    split = price_charge(
-        ChargeDraft(ChargeKind.SHIPPING, D("4.90"), rate), "EUR", prices_include_tax=True
+def test_bad_amounts_are_refused_with_the_line_and_field_named() -> None:
+    sale = Sale(
+        DAY,
+        "EUR",
+        (
+            SaleLine(0, D(1), TaxClass.STANDARD),
+            SaleLine(1, D(-1), TaxClass.STANDARD),
+            SaleLine(1, D(5), TaxClass.STANDARD, discount=D(6)),
+            SaleLine(1, D(5), TaxClass.STANDARD, tax_rate=D(100)),
+            SaleLine(1, D(5), TaxClass.SUPER_REDUCED),
+        ),
     )
-    assert (split.net, split.tax) == (D("4.12"), D("0.78"))
+    with pytest.raises(InvalidFields) as refused:
+        calculate(sale, DOMESTIC)
+    assert [str(problem) for problem in refused.value.problems] == [
+        "line 1: quantity: 0 must be at least 1",
+        "line 2: unit_price: -1 must not be negative",
+        "line 3: discount: 6 must be between 0 and the line amount 5",
+        "line 4: tax_rate: 100 % is not a VAT rate. Use 0 to 99.99.",
+        "line 5: No super_reduced VAT rate is known for DE on 2026-11-27. The rate table has "
+        "no super_reduced rate for DE then: give the line's tax rate explicitly, or choose a "
+        "tax class that exists there.",
+    ]
 
 
-def test_german_rates_follow_their_validity_dates() -> None:
-    assert rate_for("DE", TaxClass.STANDARD, date(2020, 12, 31)) == D(16)
-    assert rate_for("DE", TaxClass.STANDARD, date(2026, 11, 27)) == D(19)
-    assert rate_for("DE", TaxClass.REDUCED, date(2026, 11, 27)) == D(7)
-    with pytest.raises(Exception, match="No super_reduced VAT rate"):
-        rate_for("DE", TaxClass.SUPER_REDUCED, date(2026, 11, 27))
+def test_charges_are_checked_like_lines() -> None:
+    sale = Sale(
+        DAY,
+        "EUR",
+        (SaleLine(1, D(5), TaxClass.STANDARD),),
+        (SaleCharge(ChargeKind.SHIPPING, D("4.905")),),
+    )
+    with pytest.raises(InvalidInput, match=r"^shipping: amount: 4.905 has more than 2 decimals"):
+        calculate(sale, DOMESTIC)
+    with pytest.raises(InvalidInput, match="lines: a sale needs at least one line"):
+        calculate(Sale(DAY, "EUR", ()), DOMESTIC)
 
 
 def test_currency_and_number_input() -> None:
@@ -120,3 +130,68 @@ def test_currency_and_number_input() -> None:
     with pytest.raises(InvalidInput, match="not a number"):
         parse_decimal("1.234,56", field="price")
     assert split_gross(D("1.00"), D(19), "EUR").tax == D("0.16")
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+# Treatments with the tax classes their taxing country has: Germany (19 / 7 / 0 %), Ireland
+# (23 / 13.5 / 4.8 / 0 %), an exempt intra-EU supply (0 % whatever the class). Three or more
+# rates make a charge's rounding show: two parts rounded alone mostly still add up.
+_ALL_CLASSES = list(TaxClass)
+TREATMENTS_AND_CLASSES = st.sampled_from(
+    [
+        (DOMESTIC, [TaxClass.STANDARD, TaxClass.REDUCED, TaxClass.ZERO]),
+        (treatment_of(SELLER, ship_from="DE", ship_to="IE"), _ALL_CLASSES),
+        (
+            treatment_of(SELLER, ship_from="DE", ship_to="AT", buyer_vat_id="ATU13585627"),
+            _ALL_CLASSES,
+        ),
+    ]
+)
+
+
+@st.composite
+def sale_lines(draw: st.DrawFn, classes: list[TaxClass]) -> SaleLine:
+    quantity = draw(st.integers(1, 50))
+    unit_price = draw(st.decimals(min_value=0, max_value=2_000, places=4))
+    most = quantize(quantity * unit_price, "EUR")
+    discount = draw(st.decimals(min_value=0, max_value=max(most - D("0.01"), D(0)), places=2))
+    return SaleLine(quantity, unit_price, draw(st.sampled_from(classes)), discount)
+
+
+@st.composite
+def sales(draw: st.DrawFn) -> tuple[Sale, Treatment]:
+    treatment, classes = draw(TREATMENTS_AND_CLASSES)
+    charge = st.builds(
+        SaleCharge,
+        st.sampled_from(list(ChargeKind)),
+        st.decimals(min_value=-50, max_value=200, places=2),
+    )
+    sale = Sale(
+        DAY,
+        draw(st.sampled_from(["EUR", "GBP", "PLN", "SEK"])),
+        tuple(draw(st.lists(sale_lines(classes), min_size=1, max_size=8))),
+        tuple(draw(st.lists(charge, max_size=3))),
+        draw(st.booleans()),
+    )
+    return sale, treatment
+
+
+@given(sales())
+def test_amounts_always_reconcile(sale_and_treatment: tuple[Sale, Treatment]) -> None:
+    sale, treatment = sale_and_treatment
+    result = calculate(sale, treatment)
+    parts = [part for charge in result.charges for part in charge.parts]
+    items: list[Amounts] = [*result.lines, *parts, *result.breakdown]
+    for item in items:
+        assert item.net + item.tax == item.gross
+        for amount in (item.net, item.tax, item.gross):
+            assert amount.as_tuple().exponent == -MINOR_UNITS[sale.currency]
+    for charge, priced_charge in zip(sale.charges, result.charges, strict=True):
+        total = priced_charge.total
+        entered = total.gross if sale.prices_include_tax else total.net
+        assert entered == charge.amount  # the parts add up to the charge exactly
+        assert len({part.rate for part in priced_charge.parts}) == len(priced_charge.parts)
+        assert {p.rate for p in priced_charge.parts} <= {line.rate for line in result.lines}
+    assert result.total == OrderTotals.of([*result.lines, *parts])
+    assert result.total == OrderTotals.of(result.breakdown)

@@ -15,7 +15,18 @@ from typer.core import TyperGroup
 from sellerbridge import __version__, logs
 from sellerbridge.channels.amazon.accounts import credentials_hint
 from sellerbridge.channels.amazon.spapi import AuthError, SpApiError
-from sellerbridge.cli import alerts, amazon, articles, db, demo, orders, sandbox, stock, worker
+from sellerbridge.cli import (
+    alerts,
+    amazon,
+    articles,
+    db,
+    demo,
+    documents,
+    orders,
+    sandbox,
+    stock,
+    worker,
+)
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.config import ConfigError, load_settings
 from sellerbridge.core.errors import DomainError
@@ -75,6 +86,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(amazon.app, name="amazon")
 app.add_typer(amazon.skus_app, name="skus")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(documents.app, name="documents")
 app.command("worker")(worker.worker)
 app.command("demo")(demo.demo)
 

@@ -129,7 +129,7 @@ def create(
             notes=note or [],
         ),
         actor=cli.actor,
-        home_country=cli.settings.home_country,
+        seller=cli.settings.seller.tax_profile(cli.settings.home_country),
     )
     with cli.uow() as uow:
         _show(cli.console, order_by_number(uow.session, number), cli.settings.zone)

@@ -1,4 +1,4 @@
-"""Sales orders: their states, the moves between them, and how their amounts are computed.
+"""Sales orders: their states, the moves between them, and their totals.
 
     on hold ⇄ open ⇄ released → partially shipped → shipped → completed
         └───────┴────────┴──→ cancelled
@@ -12,13 +12,14 @@ Completed and cancelled are final.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
-from sellerbridge.core.errors import IllegalTransition, InvalidInput
-from sellerbridge.core.money import MINOR_UNITS, ZERO, check_places
-from sellerbridge.core.tax import TaxSplit, check_rate, split_gross, split_net
+from sellerbridge.core.errors import IllegalTransition
+from sellerbridge.core.money import ZERO
 
 
 class OrderState(StrEnum):
@@ -96,78 +97,15 @@ class ChargeKind(StrEnum):
     OTHER = "other"
 
 
-@dataclass(frozen=True)
-class LineDraft:
-    """An order line as entered: the unit price is gross or net as the order says."""
+class Amounts(Protocol):
+    """Anything with a net, a tax and a gross amount: a line, a charge, a part of one."""
 
-    article_number: str
-    quantity: int
-    unit_price: Decimal
-    tax_rate: Decimal
-    discount: Decimal = ZERO  # on the whole line, in the same terms (gross or net) as the price
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class ChargeDraft:
-    kind: ChargeKind
-    amount: Decimal
-    tax_rate: Decimal
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class LinePrice:
-    """A line's amounts: unit prices both ways, and the line total split into net and tax."""
-
-    unit_net: Decimal
-    unit_gross: Decimal
-    discount: Decimal
-    total: TaxSplit
-
-
-def _split(amount: Decimal, rate: Decimal, currency: str, *, includes_tax: bool) -> TaxSplit:
-    return (split_gross if includes_tax else split_net)(amount, rate, currency)
-
-
-def price_line(line: LineDraft, currency: str, *, prices_include_tax: bool) -> LinePrice:
-    """Compute a line's amounts.
-
-    The line total is computed from the price as entered (quantity × unit price − discount),
-    rounded to the currency and split once, so net + tax = gross holds exactly for every line.
-    The unit price of the other kind (net for gross prices, gross for net ones) is derived to
-    four decimals and informative only.
-    """
-    if line.quantity <= 0:
-        raise InvalidInput("quantity", f"{line.quantity} must be at least 1")
-    if line.unit_price < 0:
-        raise InvalidInput("unit_price", f"{line.unit_price} must not be negative")
-    check_places(line.unit_price, UNIT_PRICE_PLACES, field="unit_price")
-    check_places(line.discount, MINOR_UNITS[currency], field="discount")
-    check_rate(line.tax_rate)
-    amount = line.unit_price * line.quantity - line.discount
-    if line.discount < 0 or amount < 0:
-        raise InvalidInput(
-            "discount",
-            f"{line.discount} must be between 0 and the line amount {amount + line.discount}",
-        )
-    total = _split(amount, line.tax_rate, currency, includes_tax=prices_include_tax)
-    other_unit = (
-        line.unit_price * 100 / (100 + line.tax_rate)
-        if prices_include_tax
-        else line.unit_price * (100 + line.tax_rate) / 100
-    ).quantize(Decimal(1).scaleb(-UNIT_PRICE_PLACES), rounding=ROUND_HALF_UP)
-    unit_net, unit_gross = (
-        (other_unit, line.unit_price) if prices_include_tax else (line.unit_price, other_unit)
-    )
-    return LinePrice(unit_net=unit_net, unit_gross=unit_gross, discount=line.discount, total=total)
-
-
-def price_charge(charge: ChargeDraft, currency: str, *, prices_include_tax: bool) -> TaxSplit:
-    """Split a charge (shipping, gift wrap, ...) into net and tax; discounts may be negative."""
-    check_places(charge.amount, MINOR_UNITS[currency], field=charge.kind.value)
-    check_rate(charge.tax_rate)
-    return _split(charge.amount, charge.tax_rate, currency, includes_tax=prices_include_tax)
+    @property
+    def net(self) -> Decimal: ...
+    @property
+    def tax(self) -> Decimal: ...
+    @property
+    def gross(self) -> Decimal: ...
 
 
 @dataclass(frozen=True)
@@ -177,18 +115,10 @@ class OrderTotals:
     gross: Decimal
 
     @classmethod
-    def of(cls, splits: list[TaxSplit]) -> OrderTotals:
+    def of(cls, items: Iterable[Amounts]) -> OrderTotals:
+        items = list(items)
         return cls(
-            net=sum((split.net for split in splits), ZERO),
-            tax=sum((split.tax for split in splits), ZERO),
-            gross=sum((split.gross for split in splits), ZERO),
+            net=sum((item.net for item in items), ZERO),
+            tax=sum((item.tax for item in items), ZERO),
+            gross=sum((item.gross for item in items), ZERO),
         )
-
-
-def default_charge_rate(line_rates: list[Decimal]) -> Decimal:
-    """The VAT rate of a charge that follows its order: the highest rate among the lines.
-
-    Shipping shares the tax treatment of the goods it delivers; with several rates on one order
-    the highest one is the choice that never under-declares VAT.
-    """
-    return max(line_rates, default=ZERO)

@@ -1,9 +1,29 @@
-"""Tax classes of articles and the VAT rates they map to.
+"""Tax classes of articles and the VAT rates they map to, per country and date.
 
 An article carries a *tax class*, never a rate: the rate depends on the country whose VAT
-applies and on the date of the sale. Rates are kept with their validity periods because they
-change (Germany lowered them for the second half of 2020). The table holds the merchant's home
-country; the per-destination rules (OSS, intra-EU B2B, exports) extend it in the tax engine.
+applies (the tax engine, :mod:`sellerbridge.core.vat`, decides which) and on the date of the
+sale. Rates change (Germany lowered them for the second half of 2020, Finland raised its
+standard rate on 2024-09-01), so each is kept with its validity period.
+
+The table covers the EU-27 and Great Britain from 2021-07-01, when the EU's e-commerce package
+(OSS) started — the engine's rules do not apply to earlier sales — and Germany from 2007. Where
+a country's history before a change named in ``reference/vat-invoicing.md`` §3.2 is not
+verified (EE before 2024), its rates start at that change; a date before the table asks for a
+rate explicitly. A tax class names a *tier* of a country's rates, not a kind of product:
+
+- ``STANDARD``: the standard rate.
+- ``REDUCED``: the country's general reduced rate, the first (highest) reduced rate of §3.2.
+  Sweden's food rate (12 → 6 % from 2026-04-01 to 2027-12-31) applies to food only, so Sweden's
+  reduced rate stays 12 %, the rate of its other reduced goods and services.
+- ``SUPER_REDUCED``: the lowest reduced rate, where a country has more than one.
+- ``ZERO``: no VAT wherever the sale is taxed: multi-purpose vouchers (outside the scope of
+  VAT until they are redeemed) and goods a country zero-rates (DE § 12 Abs. 3 UStG, IE, GB).
+  The class exists in every country; an article that is zero-rated in one country only takes
+  its rate explicitly elsewhere.
+
+Which tier a product falls in abroad is a product question the table cannot answer (coffee is
+5.5 % in France, a rate between its reduced and super-reduced ones): such a line is given its
+rate explicitly. Where a country has no rate of a class, :func:`rate_for` says so.
 """
 
 from __future__ import annotations
@@ -48,15 +68,89 @@ class TaxRate:
 
 
 _D = Decimal
-RATES: tuple[TaxRate, ...] = (
-    TaxRate("DE", TaxClass.STANDARD, _D(19), date(2007, 1, 1), date(2020, 6, 30)),
-    TaxRate("DE", TaxClass.STANDARD, _D(16), date(2020, 7, 1), date(2020, 12, 31)),
-    TaxRate("DE", TaxClass.STANDARD, _D(19), date(2021, 1, 1)),
-    TaxRate("DE", TaxClass.REDUCED, _D(7), date(1983, 7, 1), date(2020, 6, 30)),
-    TaxRate("DE", TaxClass.REDUCED, _D(5), date(2020, 7, 1), date(2020, 12, 31)),
-    TaxRate("DE", TaxClass.REDUCED, _D(7), date(2021, 1, 1)),
-    TaxRate("DE", TaxClass.ZERO, _D(0), date(2023, 1, 1)),
+
+
+@dataclass(frozen=True)
+class _Period:
+    """One country's rates over one period; ``None`` where the country has no such rate."""
+
+    country: str
+    valid_from: date
+    valid_to: date | None
+    standard: str
+    reduced: str | None = None
+    super_reduced: str | None = None
+    # Reduced rates between the reduced and super-reduced ones, which no class maps to.
+    other_reduced: tuple[str, ...] = ()
+
+
+_OSS = date(2021, 7, 1)
+_P = _Period
+# fmt: off
+_PERIODS: tuple[_Period, ...] = (
+    _P("AT", _OSS, None, "20", "13", "10"),
+    _P("BE", _OSS, None, "21", "12", "6"),
+    _P("BG", _OSS, None, "20", "9"),
+    _P("CY", _OSS, None, "19", "9", "5"),
+    _P("CZ", _OSS, date(2023, 12, 31), "21", "15", "10"),
+    _P("CZ", date(2024, 1, 1), None, "21", "12"),  # one reduced rate since 2024
+    _P("DE", date(2007, 1, 1), date(2020, 6, 30), "19", "7"),
+    _P("DE", date(2020, 7, 1), date(2020, 12, 31), "16", "5"),  # Corona relief, 2020-H2
+    _P("DE", date(2021, 1, 1), date(2022, 12, 31), "19", "7"),
+    _P("DE", date(2023, 1, 1), None, "19", "7"),
+    _P("DK", _OSS, None, "25"),
+    _P("EE", date(2024, 1, 1), date(2024, 12, 31), "22", "9", "5"),
+    _P("EE", date(2025, 1, 1), date(2025, 6, 30), "22", "13", "9"),  # lodging 9→13, press 5→9
+    _P("EE", date(2025, 7, 1), None, "24", "13", "9"),
+    _P("ES", _OSS, None, "21", "10", "4"),
+    _P("FI", _OSS, date(2024, 8, 31), "24", "14", "10"),
+    _P("FI", date(2024, 9, 1), date(2025, 12, 31), "25.5", "14", "10"),
+    _P("FI", date(2026, 1, 1), None, "25.5", "13.5", "10"),
+    _P("FR", _OSS, None, "20", "10", "2.1", other_reduced=("5.5",)),
+    _P("GR", _OSS, None, "24", "13", "6"),
+    _P("HR", _OSS, None, "25", "13", "5"),
+    _P("HU", _OSS, None, "27", "18", "5"),
+    _P("IE", _OSS, None, "23", "13.5", "4.8", other_reduced=("9",)),
+    _P("IT", _OSS, None, "22", "10", "4", other_reduced=("5",)),
+    _P("LT", _OSS, None, "21", "9", "5"),
+    _P("LU", _OSS, date(2022, 12, 31), "17", "14", "3", other_reduced=("8",)),
+    _P("LU", date(2023, 1, 1), date(2023, 12, 31), "16", "13", "3", other_reduced=("7",)),
+    _P("LU", date(2024, 1, 1), None, "17", "14", "3", other_reduced=("8",)),
+    _P("LV", _OSS, None, "21", "12", "5"),
+    _P("MT", _OSS, None, "18", "7", "5"),
+    _P("NL", _OSS, None, "21", "9"),
+    _P("PL", _OSS, None, "23", "8", "5"),
+    _P("PT", _OSS, None, "23", "13", "6"),  # mainland
+    _P("RO", _OSS, date(2025, 7, 31), "19", "9", "5"),
+    _P("RO", date(2025, 8, 1), None, "21", "11"),  # Law 141/2025: 5 % and 9 % merged into 11 %
+    _P("SE", _OSS, None, "25", "12", "6"),
+    _P("SI", _OSS, None, "22", "9.5", "5"),
+    _P("SK", _OSS, date(2024, 12, 31), "20", "10"),  # whether a 5 % rate existed: unverified
+    _P("SK", date(2025, 1, 1), None, "23", "19", "5"),
+    _P("GB", _OSS, None, "20", "5"),
 )
+# fmt: on
+"""Per country and period, from ``reference/vat-invoicing.md`` §3.2 and the changes it names;
+the history before those changes (CZ, FI, LU, RO, SK) is outside it.
+Have a tax adviser confirm the table before each release."""
+
+
+def _rates(period: _Period) -> tuple[TaxRate, ...]:
+    tiers = {
+        TaxClass.STANDARD: period.standard,
+        TaxClass.REDUCED: period.reduced,
+        TaxClass.SUPER_REDUCED: period.super_reduced,
+        TaxClass.ZERO: "0",
+    }
+    return tuple(
+        TaxRate(period.country, tax_class, _D(percent), period.valid_from, period.valid_to)
+        for tax_class, percent in tiers.items()
+        if percent is not None
+    )
+
+
+RATES: tuple[TaxRate, ...] = tuple(rate for period in _PERIODS for rate in _rates(period))
+"""Every VAT rate a tax class maps to, with its validity period."""
 
 
 def rate_for(country: str, tax_class: TaxClass, day: date) -> Decimal:
@@ -64,9 +158,20 @@ def rate_for(country: str, tax_class: TaxClass, day: date) -> Decimal:
     for rate in RATES:
         if rate.country == country and rate.tax_class == tax_class and rate.applies_on(day):
             return rate.percent
+    periods = [rate for rate in RATES if rate.country == country]
+    if not periods:
+        countries = ", ".join(sorted({rate.country for rate in RATES}))
+        hint = f"VAT rates are known for {countries}; give the tax rate explicitly."
+    elif any(rate.applies_on(day) for rate in periods):
+        hint = (
+            f"The rate table has no {tax_class.value} rate for {country} then: give the line's "
+            "tax rate explicitly, or choose a tax class that exists there."
+        )
+    else:
+        since = min(rate.valid_from for rate in periods).isoformat()
+        hint = f"{country}'s rates are known from {since}; give the tax rate explicitly."
     raise DomainError(
-        f"No {tax_class.value} VAT rate is known for {country} on {day.isoformat()}.",
-        hint="Give the tax rate explicitly, or choose a tax class that exists in that country.",
+        f"No {tax_class.value} VAT rate is known for {country} on {day.isoformat()}.", hint=hint
     )
 
 
@@ -99,22 +204,15 @@ def check_rate(rate_percent: Decimal, *, field: str = "tax_rate") -> Decimal:
     return rate_percent
 
 
-# Every VAT rate in force in the EU-27 and the UK in 2026 (standard, reduced, super-reduced,
-# zero), from ``reference/vat-invoicing.md`` §3.2. Used to recognise the rate behind amounts a
-# marketplace reports without naming it; the per-country table with validity dates is the tax
-# engine's.
 KNOWN_RATES: tuple[Decimal, ...] = tuple(
     sorted(
-        {
-            _D(r)
-            for r in (
-                "0", "2.1", "3", "4", "4.8", "5", "5.5", "6", "7", "8", "9", "9.5", "10",
-                "11", "12", "13", "13.5", "14", "15", "17", "18", "19", "20", "21", "22",
-                "23", "24", "25", "25.5", "27",
-            )
-        }
+        {rate.percent for rate in RATES}
+        | {_D(percent) for period in _PERIODS for percent in period.other_reduced}
     )
-)  # fmt: skip
+)
+"""Every VAT rate the table has known in the EU-27 and Great Britain, including the reduced
+rates no tax class maps to. Used to recognise the rate behind amounts a marketplace reports
+without naming it (:func:`rate_of`)."""
 
 
 @lru_cache(maxsize=4096)  # the same prices come again and again; the answer is pure

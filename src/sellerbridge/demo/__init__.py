@@ -7,13 +7,14 @@ that lands shows up here, so a newcomer sees the whole system work in one comman
 from __future__ import annotations
 
 import shutil
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from sellerbridge.config import Settings
+from sellerbridge.config import CONFIG_FILE_NAME, SellerSettings, Settings
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.errors import DomainError
 from sellerbridge.core.parties import Address, PickupPointType
@@ -28,6 +29,19 @@ from sellerbridge.services.setup import MAIN_WAREHOUSE, initialise
 
 MARKER = ".sellerbridge-demo"
 ACTOR = "demo"
+
+SELLER_TOML = """\
+# The demo coffee shop, as printed on its invoices and delivery notes.
+[seller]
+company = "Kaffeehaus Sonnenschein GmbH"
+street = "Marktstraße 5"
+postal_code = "70173"
+city = "Stuttgart"
+country = "DE"
+tax_number = "99/815/08150"
+vat_ids = { DE = "DE136695976" }
+email = "rechnung@kaffeehaus-sonnenschein.example"
+"""
 
 _D = Decimal
 
@@ -52,22 +66,20 @@ def prepare_workspace(path: Path) -> DemoWorkspace:
         shutil.rmtree(path)
     path.mkdir(parents=True)
     (path / MARKER).write_text("made by `sellerbridge demo`; deleted by the next run\n")
+    (path / CONFIG_FILE_NAME).write_text(SELLER_TOML, encoding="utf-8")
     return DemoWorkspace(path, f"sqlite:///{path / 'sellerbridge.db'}")
+
+
+def demo_seller() -> SellerSettings:
+    return SellerSettings.model_validate(tomllib.loads(SELLER_TOML)["seller"])
 
 
 def _customer(address: Address, vat_id: str | None = None) -> orders.NewCustomer:
     return orders.NewCustomer(address=address, vat_id=vat_id)
 
 
-def _line(
-    article: str, quantity: int, price: str, tax_rate: str | None = None
-) -> orders.OrderLineInput:
-    return orders.OrderLineInput(
-        article_number=article,
-        quantity=quantity,
-        unit_price=_D(price),
-        tax_rate=None if tax_rate is None else _D(tax_rate),
-    )
+def _line(article: str, quantity: int, price: str) -> orders.OrderLineInput:
+    return orders.OrderLineInput(article_number=article, quantity=quantity, unit_price=_D(price))
 
 
 def _orders(now: datetime) -> list[orders.ManualOrderInput]:
@@ -116,7 +128,7 @@ def _orders(now: datetime) -> list[orders.ManualOrderInput]:
                 ),
                 vat_id="ATU13585627",
             ),
-            lines=[_line("KAF-1000", 10, "19.50", "0"), _line("TAS-0002", 6, "12.00", "0")],
+            lines=[_line("KAF-1000", 10, "19.50"), _line("TAS-0002", 6, "12.00")],
             prices_include_tax=False,
             external_reference="PO-4471",
         ),
@@ -168,7 +180,9 @@ def run(workspace: DemoWorkspace, *, home_country: str = "DE") -> list[str]:
         steps.append("Received opening stock for six articles.")
 
         placed = [
-            orders.create_manual_order(uow, order, actor=ACTOR, home_country=home_country)
+            orders.create_manual_order(
+                uow, order, actor=ACTOR, seller=demo_seller().tax_profile(home_country)
+            )
             for order in _orders(utcnow())
         ]
         with uow:

@@ -18,6 +18,7 @@ from sellerbridge.db.locks import LockTaken
 from sellerbridge.db.models import AmazonAccount, ImportMode, Severity
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.secrets import secret_box
+from sellerbridge.services import mailing
 from sellerbridge.services.alerts import raise_alert, resolve_alerts
 
 log = structlog.get_logger("sellerbridge.jobs")
@@ -36,6 +37,8 @@ class Jobs:
     """``import_orders(account_id)``: enqueue the order import of one account."""
     schedule_imports: Any
     """The periodic task that enqueues ``import_orders`` for every automatic account."""
+    send_mails: Any
+    """The periodic task that sends the document e-mails that are due (every minute)."""
 
 
 def build_jobs(settings: Settings, engine: Engine, *, immediate: bool = False) -> Jobs:
@@ -62,7 +65,14 @@ def build_jobs(settings: Settings, engine: Engine, *, immediate: bool = False) -
     schedule_task = huey.periodic_task(crontab(minute=f"*/{IMPORT_EVERY_MINUTES}"))(
         schedule_imports
     )
-    return Jobs(huey, import_task, schedule_task)
+
+    def send_mails() -> int:
+        if not settings.smtp.host:
+            return 0  # e-mail is not set up; queued mails wait for it
+        return mailing.send_due_mails(engine, settings)
+
+    mail_task = huey.periodic_task(crontab(minute="*"))(send_mails)
+    return Jobs(huey, import_task, schedule_task, mail_task)
 
 
 def automatic_accounts(engine: Engine) -> list[int]:

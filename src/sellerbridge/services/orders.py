@@ -18,18 +18,22 @@ from sellerbridge.core.orders import (
     HOLD_SHIPPED_ELSEWHERE,
     HOLD_UNKNOWN_ARTICLE,
     NOTE_MAX,
-    ChargeDraft,
     ChargeKind,
-    LineDraft,
     OrderState,
     OrderTotals,
-    default_charge_rate,
-    price_charge,
-    price_line,
 )
 from sellerbridge.core.parties import Address, check_vat_id, validated_address
-from sellerbridge.core.tax import TaxSplit, rate_for
 from sellerbridge.core.text import clean_text, required_text
+from sellerbridge.core.vat import (
+    PricedLine,
+    SaleCharge,
+    SaleLine,
+    SellerTaxProfile,
+    Treatment,
+    price_charges,
+    price_line,
+    treatment_of,
+)
 from sellerbridge.db.models import (
     AddressRecord,
     Customer,
@@ -142,10 +146,7 @@ def place_order(session: Session, new: NewOrder, *, actor: str, at: datetime) ->
         lines=new.lines,
         charges=new.charges,
     )
-    totals = OrderTotals.of(
-        [TaxSplit(line.net, line.tax, line.gross) for line in order.lines]
-        + [TaxSplit(charge.net, charge.tax, charge.gross) for charge in order.charges]
-    )
+    totals = OrderTotals.of([*order.lines, *order.charges])
     order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
     session.add(order)
     record_event(
@@ -188,12 +189,15 @@ def _shipped_without_warehouse(order: SalesOrder, *, actor: str, at: datetime) -
 
 
 def create_manual_order(
-    uow: UnitOfWork, order_input: ManualOrderInput, *, actor: str, home_country: str
+    uow: UnitOfWork, order_input: ManualOrderInput, *, actor: str, seller: SellerTaxProfile
 ) -> str:
     """Create an order, reserve its stock, and return its number.
 
-    Every problem with the input (address fields, unknown articles, bad prices) is reported at
-    once, and nothing is written unless there is none.
+    Its VAT follows the tax engine for the seller's registrations (``seller``): domestic, a
+    distance sale taxed at the destination, an exempt intra-EU supply to a business with a
+    valid VAT ID, an exempt export — the same treatment its invoice will name. Every problem
+    with the input (address fields, unknown articles, bad prices) is reported at once, and
+    nothing is written unless there is none.
     """
     if not order_input.lines:
         raise InvalidInput("lines", "an order needs at least one line")
@@ -223,15 +227,27 @@ def create_manual_order(
             problems.check(partial(clean_text, note, field="note", max_length=NOTE_MAX))
             for note in order_input.notes
         ]
-        lines = problems.check(
-            lambda: _priced_lines(session, order_input, currency, ordered_at, home_country)
+        destination = shipping or billing
+        # While the address is wrong (reported on its own), price as a domestic sale so that
+        # problems with the lines are reported too; nothing is written either way.
+        treatment = problems.check(
+            lambda: _treatment(session, seller, channel.warehouse.country, order_input, destination)
+        ) or treatment_of(seller, ship_from=seller.home_country, ship_to=seller.home_country)
+        priced = problems.check(
+            lambda: _priced_lines(session, order_input, currency, ordered_at, treatment)
         )
-        shipping_charge = problems.check(
-            lambda: _shipping_charge(order_input, currency, [line.tax_rate for line in lines or []])
+        charges = problems.check(
+            lambda: _shipping_charges(
+                order_input,
+                currency,
+                None if priced is None else [line for _, line in priced],
+                treatment,
+            )
         )
         problems.raise_if_any()
         assert billing is not None  # the checks above raised otherwise
-        assert lines is not None
+        assert priced is not None
+        assert charges is not None
         order = place_order(
             session,
             NewOrder(
@@ -245,8 +261,8 @@ def create_manual_order(
                 ship_by=ship_by,
                 deliver_by=deliver_by,
                 external_reference=reference,
-                lines=lines,
-                charges=[shipping_charge] if shipping_charge is not None else [],
+                lines=[row for row, _ in priced],
+                charges=charges,
                 notes=[note for note in notes if note],
             ),
             actor=actor,
@@ -286,75 +302,108 @@ def _customer(session: Session, customer: str | NewCustomer, address: Address) -
     return record
 
 
+def _treatment(
+    session: Session,
+    seller: SellerTaxProfile,
+    ship_from: str | None,
+    order_input: ManualOrderInput,
+    destination: Address | None,
+) -> Treatment | None:
+    """Whose VAT applies; None while the address is wrong (that is reported on its own)."""
+    if destination is None:
+        return None
+    customer = order_input.customer
+    vat_id = (
+        customer_by_number(session, customer).vat_id
+        if isinstance(customer, str)
+        else customer.vat_id
+    )
+    return treatment_of(seller, ship_from=ship_from or seller.home_country,
+                        ship_to=destination.country, buyer_vat_id=vat_id)  # fmt: skip
+
+
 def _priced_lines(
     session: Session,
     order_input: ManualOrderInput,
     currency: str,
     ordered_at: datetime,
-    home_country: str,
-) -> list[SalesOrderLine]:
+    treatment: Treatment,
+) -> list[tuple[SalesOrderLine, PricedLine]]:
+    """The order's lines as rows, with the amounts their charges are apportioned by."""
     problems = Problems()
-    lines: list[SalesOrderLine] = []
+    lines: list[tuple[SalesOrderLine, PricedLine]] = []
     for position, line_input in enumerate(order_input.lines, start=1):
         try:
             article = article_by_number(session, line_input.article_number)
-            rate = line_input.tax_rate
-            if rate is None:
-                rate = rate_for(home_country, article.tax_class, ordered_at.date())
-            draft = LineDraft(
-                article_number=article.number,
-                quantity=line_input.quantity,
-                unit_price=line_input.unit_price,
-                tax_rate=rate,
-                discount=line_input.discount,
+            price = price_line(
+                SaleLine(
+                    quantity=line_input.quantity,
+                    unit_price=line_input.unit_price,
+                    tax_class=article.tax_class,
+                    discount=line_input.discount,
+                    tax_rate=line_input.tax_rate,
+                ),
+                treatment,
+                day=ordered_at.date(),
+                currency=currency,
+                prices_include_tax=order_input.prices_include_tax,
             )
-            price = price_line(draft, currency, prices_include_tax=order_input.prices_include_tax)
         except DomainError as problem:
             problems.found.append(
                 InvalidInput(f"line {position}", problem.message, hint=problem.hint)
             )
             continue
-        lines.append(
-            SalesOrderLine(
-                position=position,
-                article=article,
-                article_number=article.number,
-                description=article.name,
-                quantity=draft.quantity,
-                unit_price_net=price.unit_net,
-                unit_price_gross=price.unit_gross,
-                tax_rate=rate,
-                discount=price.discount,
-                net=price.total.net,
-                tax=price.total.tax,
-                gross=price.total.gross,
-            )
+        row = SalesOrderLine(
+            position=position,
+            article=article,
+            article_number=article.number,
+            description=article.name,
+            quantity=line_input.quantity,
+            unit_price_net=price.unit_net,
+            unit_price_gross=price.unit_gross,
+            tax_rate=price.rate,
+            discount=price.discount,
+            net=price.net,
+            tax=price.tax,
+            gross=price.gross,
         )
+        lines.append((row, price))
     problems.raise_if_any()
     return lines
 
 
-def _shipping_charge(
-    order_input: ManualOrderInput, currency: str, line_rates: list[Decimal]
-) -> SalesOrderCharge | None:
+def _shipping_charges(
+    order_input: ManualOrderInput,
+    currency: str,
+    lines: list[PricedLine] | None,
+    treatment: Treatment,
+) -> list[SalesOrderCharge]:
+    """The shipping charge, one row per VAT rate it is split across (see ``price_charges``);
+    none yet while the lines cannot be priced (their problems are reported instead)."""
     if not order_input.shipping:
-        return None
+        return []
     if order_input.shipping < 0:
         raise InvalidInput("shipping", f"{order_input.shipping} must not be negative")
-    charge = ChargeDraft(
-        kind=ChargeKind.SHIPPING,
-        amount=order_input.shipping,
-        tax_rate=default_charge_rate(line_rates),
+    if lines is None:
+        return []
+    (shipping,) = price_charges(
+        [SaleCharge(ChargeKind.SHIPPING, order_input.shipping)],
+        lines,
+        treatment,
+        currency=currency,
+        prices_include_tax=order_input.prices_include_tax,
     )
-    split = price_charge(charge, currency, prices_include_tax=order_input.prices_include_tax)
-    return SalesOrderCharge(
-        kind=charge.kind,
-        description="Shipping",
-        tax_rate=charge.tax_rate,
-        net=split.net,
-        tax=split.tax,
-        gross=split.gross,
-    )
+    return [
+        SalesOrderCharge(
+            kind=shipping.kind,
+            description="Shipping",
+            tax_rate=part.rate,
+            net=part.net,
+            tax=part.tax,
+            gross=part.gross,
+        )
+        for part in shipping.parts
+    ]
 
 
 def cancel_order(uow: UnitOfWork, number: str, *, reason: str, actor: str) -> None:

@@ -26,6 +26,10 @@ class Series:
 STANDARD_SERIES = (
     Series("sales_order", "manual", SeriesFormat("SO-", 6)),
     Series("customer", "default", SeriesFormat("C-", 6)),
+    # Documents, per channel's document series (migration 0004 adds these to older workspaces).
+    Series("invoice", "default", SeriesFormat("RE-", 6)),
+    Series("correction", "default", SeriesFormat("RK-", 6)),
+    Series("delivery_note", "default", SeriesFormat("LS-", 6)),
 )
 
 

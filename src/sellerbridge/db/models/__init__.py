@@ -16,6 +16,13 @@ from sellerbridge.db.models.amazon import (
     SpApiCall,
 )
 from sellerbridge.db.models.catalog import Article, BundleComponent, Warehouse
+from sellerbridge.db.models.documents import (
+    Document,
+    DocumentLineRecord,
+    DocumentMail,
+    DocumentMailAttempt,
+    MailStatus,
+)
 from sellerbridge.db.models.numbering import NumberSeries
 from sellerbridge.db.models.orders import (
     OrderEvent,
@@ -41,9 +48,14 @@ __all__ = [
     "Article",
     "BundleComponent",
     "Customer",
+    "Document",
+    "DocumentLineRecord",
+    "DocumentMail",
+    "DocumentMailAttempt",
     "Fulfillment",
     "ImportCursor",
     "ImportMode",
+    "MailStatus",
     "NumberSeries",
     "OrderEvent",
     "OrderHold",

@@ -27,6 +27,8 @@ class SalesChannel(Timestamped, Base):
     kind: Mapped[ChannelKind]
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
     order_series: Mapped[str] = mapped_column(String(40))
+    # The number series its invoices, corrections and delivery notes are numbered from.
+    document_series: Mapped[str] = mapped_column(String(40), default="default")
     fulfilled_externally: Mapped[bool] = mapped_column(default=False)
     """Its orders are shipped by the channel itself (Amazon FBA), not from our warehouse."""
     active: Mapped[bool] = mapped_column(default=True)
