@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -146,6 +147,11 @@ class Settings(BaseSettings):
     log_json: bool = Field(
         default=False, description="Write log lines as JSON objects (for log collectors)."
     )
+    auto_dispatch: bool = Field(
+        default=False,
+        description="Let the worker dispatch released orders by itself (Autoversand): "
+        "delivery note and invoice, and the shipment once a label is bought.",
+    )
     seller: SellerSettings = Field(default_factory=SellerSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     amazon_window_delay_seconds: float = Field(
@@ -159,6 +165,33 @@ class Settings(BaseSettings):
         ge=0,
         description="How far each import window reaches back into the previous one, so an "
         "order Amazon updated late in that window is not missed.",
+    )
+    label_rule: Literal["cheapest", "fastest"] = Field(
+        default="cheapest",
+        description="Which Buy Shipping service a label is bought from, among those that meet "
+        "the order's ship-by and deliver-by dates: the cheapest, or the one that delivers "
+        "soonest (then the cheapest of those).",
+    )
+    label_parcel_length_cm: Decimal = Field(
+        default=Decimal(30), gt=0, description="Length of the parcel labels are bought for."
+    )
+    label_parcel_width_cm: Decimal = Field(
+        default=Decimal(20), gt=0, description="Width of the parcel labels are bought for."
+    )
+    label_parcel_height_cm: Decimal = Field(
+        default=Decimal(15), gt=0, description="Height of the parcel labels are bought for."
+    )
+    label_default_article_weight_g: int = Field(
+        default=1000,
+        gt=0,
+        description="Weight assumed per unit of an article without a weight, when a parcel's "
+        "weight is summed from its articles.",
+    )
+    amazon_carrier_codes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Amazon carrier code per ERP carrier name, e.g. {'Hermes' = 'Hermes "
+        "Logistik Gruppe', 'PostNL' = 'Other'}; wins over the built-in table. A carrier that "
+        "neither maps goes to Amazon as 'Other' with its name.",
     )
 
     @field_validator("timezone")

@@ -34,6 +34,8 @@ SELLER = SellerSettings(
     city="Stuttgart",
     tax_number="99/815/08150",
     vat_ids={"DE": "DE136695976"},
+    email="versand@kaffeehaus.example",
+    phone="+49 711 123456",
 )
 SETTINGS = documents.DocumentSettings(SELLER, "DE")
 CII = {

@@ -12,17 +12,33 @@ from sqlalchemy import select
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.orders.importer import OrderImporter
 from sellerbridge.channels.amazon.orders.importer import Progress as ImportProgress
+from sellerbridge.channels.amazon.shipments.confirm import (
+    ConfirmationExporter,
+    confirmations,
+    retry_confirmation,
+)
 from sellerbridge.channels.amazon.skus import map_sku, sku_bindings
 from sellerbridge.channels.amazon.spapi import Credentials
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.cli.render import table, when
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.errors import InvalidInput
-from sellerbridge.db.models import AmazonAccount, AmazonChannel, Fulfillment, ImportMode
+from sellerbridge.db.models import (
+    AmazonAccount,
+    AmazonChannel,
+    ConfirmationStatus,
+    Fulfillment,
+    ImportMode,
+)
 from sellerbridge.runtime import tune_gc
 
 app = typer.Typer(help="Amazon accounts: connect, check, import orders.", no_args_is_help=True)
 skus_app = typer.Typer(help="Which article each Amazon SKU sells.", no_args_is_help=True)
+confirmations_app = typer.Typer(
+    help="Shipment confirmations to Amazon: list them, retry failed ones.",
+    invoke_without_command=True,
+)
+app.add_typer(confirmations_app, name="confirmations")
 
 Account = Annotated[
     str | None, typer.Option("--account", help="Account name (needed when several are connected).")
@@ -182,6 +198,13 @@ def configure(
         str | None,
         typer.Option(help="The marketplaces to import, e.g. DE,FR,IT (the others are not)."),
     ] = None,
+    mail_fba_invoices: Annotated[
+        bool | None,
+        typer.Option(
+            "--mail-fba-invoices/--no-mail-fba-invoices",
+            help="E-mail each FBA order's invoice to the buyer.",
+        ),
+    ] = None,
 ) -> None:
     """Change an account's import rules."""
     cli = context(ctx)
@@ -195,6 +218,7 @@ def configure(
         marketplaces=[code for code in marketplaces.split(",") if code.strip()]
         if marketplaces is not None
         else None,
+        mail_fba_invoices=mail_fba_invoices,
     )
     list_accounts(ctx)
 
@@ -325,6 +349,77 @@ def import_orders(
         f"{count} {outcome.value}" for outcome, count in sorted(report.orders.items())
     )
     cli.console.print(f"Read {report.pages} page(s): {counts or 'nothing new'}.")
+
+
+@app.command("confirm")
+def confirm(ctx: typer.Context, account: Account = None) -> None:
+    """Send the due shipment confirmations now and check the sent ones on Amazon."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        amazon = accounts.account_by_name(uow.session, account)
+        client = accounts.client_for(
+            amazon, cli.secret_box, engine=cli.engine, settings=cli.settings
+        )
+        account_id = amazon.id
+    with client:
+        report = ConfirmationExporter(cli.engine, account_id, client, cli.settings).run()
+    cli.console.print(
+        f"{report.sent} sent, {report.verified} verified, {report.failed} failed, "
+        f"{report.postponed} to try again later"
+        + (f", {report.held} not sent (demo mode)" if report.held else "")
+        + "."
+    )
+    for problem in report.problems:
+        cli.console.print(f"- {problem}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@confirmations_app.callback()
+def list_confirmations(
+    ctx: typer.Context,
+    state: Annotated[
+        ConfirmationStatus | None, typer.Option(help="Only these: pending, sent, verified, failed.")
+    ] = None,
+    account: Account = None,
+) -> None:
+    """The shipment confirmations, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cli = context(ctx)
+    with cli.uow() as uow:
+        account_id = accounts.account_by_name(uow.session, account).id if account else None
+        output = table(None, "Order", "Amazon order", "Package>", "Carrier", "State",
+                       "Attempts>", "Next", "Note")  # fmt: skip
+        for row in confirmations(uow.session, state=state, account_id=account_id):
+            output.add_row(
+                row.shipment.order.number,
+                row.amazon_order_id,
+                str(row.shipment_id),
+                row.shipment.carrier,
+                row.status.value,
+                str(row.attempts),
+                when(row.next_attempt_at, cli.settings.zone),
+                row.last_error or "",
+            )
+        cli.console.print(output)
+
+
+@confirmations_app.command("retry")
+def retry(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(help="Order number or Amazon order id.")],
+) -> None:
+    """Send the failed confirmations of an order again (after fixing the cause)."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        rows = retry_confirmation(uow.session, order, utcnow())
+        packages = ", ".join(str(row.shipment_id) for row in rows)
+        uow.commit()
+    cli.console.print(
+        f"Package(s) {packages} of {order} will be confirmed again with the next run "
+        "(or now: `sellerbridge amazon confirm`)."
+    )
 
 
 @skus_app.command("map")

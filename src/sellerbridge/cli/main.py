@@ -24,6 +24,7 @@ from sellerbridge.cli import (
     documents,
     orders,
     sandbox,
+    shipping,
     stock,
     worker,
 )
@@ -87,6 +88,8 @@ app.add_typer(amazon.app, name="amazon")
 app.add_typer(amazon.skus_app, name="skus")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(documents.app, name="documents")
+app.command("ship")(shipping.ship)
+app.command("import-tracking")(shipping.import_tracking)
 app.command("worker")(worker.worker)
 app.command("demo")(demo.demo)
 

@@ -10,7 +10,12 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import Engine, select
 
 from sellerbridge.channels.amazon import accounts
+from sellerbridge.channels.amazon.dispatch import label_buyer
 from sellerbridge.channels.amazon.orders.importer import OrderImporter
+from sellerbridge.channels.amazon.shipments.confirm import (
+    ConfirmationExporter,
+    accounts_with_due_confirmations,
+)
 from sellerbridge.channels.amazon.spapi import AuthError, SpApiError
 from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
@@ -20,12 +25,16 @@ from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.secrets import secret_box
 from sellerbridge.services import mailing
 from sellerbridge.services.alerts import raise_alert, resolve_alerts
+from sellerbridge.services.dispatch import dispatch
+from sellerbridge.services.documents import DocumentSettings
+from sellerbridge.services.fba import invoice_fba_orders
 
 log = structlog.get_logger("sellerbridge.jobs")
 
 IMPORT_EVERY_MINUTES = 5
 AUTHORISATION_ALERT = "amazon_authorisation"
 IMPORT_ALERT = "amazon_import_failed"
+CONFIRM_ALERT = "amazon_confirmations_stopped"
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,15 @@ class Jobs:
     """The periodic task that enqueues ``import_orders`` for every automatic account."""
     send_mails: Any
     """The periodic task that sends the document e-mails that are due (every minute)."""
+    confirm_shipments: Any
+    """``confirm_shipments(account_id)``: send and verify the shipment confirmations of one
+    account."""
+    schedule_confirmations: Any
+    """The periodic task (every minute) that enqueues ``confirm_shipments`` for every active
+    account with a confirmation due to be sent or verified."""
+    fulfil: Any
+    """The periodic task (every 5 minutes) that invoices the FBA orders of every automatic
+    account and, with ``auto_dispatch``, dispatches the released orders."""
 
 
 def build_jobs(settings: Settings, engine: Engine, *, immediate: bool = False) -> Jobs:
@@ -72,7 +90,48 @@ def build_jobs(settings: Settings, engine: Engine, *, immediate: bool = False) -
         return mailing.send_due_mails(engine, settings)
 
     mail_task = huey.periodic_task(crontab(minute="*"))(send_mails)
-    return Jobs(huey, import_task, schedule_task, mail_task)
+
+    def confirm_shipments(account_id: int) -> str:
+        return confirm_account(engine, settings, account_id)
+
+    confirm_task = huey.task()(confirm_shipments)
+
+    def schedule_confirmations() -> list[int]:
+        # Every minute: a late confirmation raises the seller's late-shipment rate. Accounts
+        # in any mode: a demo account's run only notes that nothing is sent.
+        due = accounts_with_due_confirmations(engine, utcnow())
+        for account_id in due:
+            confirm_task(account_id)
+        return due
+
+    schedule_confirm_task = huey.periodic_task(crontab(minute="*"))(schedule_confirmations)
+
+    def fulfil() -> str:
+        return fulfil_orders(engine, settings)
+
+    fulfil_task = huey.periodic_task(crontab(minute=f"*/{IMPORT_EVERY_MINUTES}"))(fulfil)
+    return Jobs(huey, import_task, schedule_task, mail_task, confirm_task, schedule_confirm_task,
+                fulfil_task)  # fmt: skip
+
+
+def fulfil_orders(engine: Engine, settings: Settings) -> str:
+    """The processes that follow an import: FBA invoices, then the automatic dispatch."""
+    document_settings = DocumentSettings.of(settings)
+    invoiced = sum(
+        invoice_fba_orders(engine, document_settings, account_id, at=utcnow()).invoiced
+        for account_id in automatic_accounts(engine)
+    )
+    if not settings.auto_dispatch:
+        return f"{invoiced} FBA invoice(s)"
+    with label_buyer(engine, settings) as buy_label:
+        report = dispatch(engine, document_settings, actor="job:dispatch", at=utcnow(),
+                          buy_label=buy_label)  # fmt: skip
+    for number, why in report.failed:
+        log.warning("dispatch left an order", order=number, reason=why)
+    return (
+        f"{invoiced} FBA invoice(s); dispatch: {len(report.shipped)} shipped, "
+        f"{len(report.prepared)} prepared, {len(report.failed)} left"
+    )
 
 
 def automatic_accounts(engine: Engine) -> list[int]:
@@ -124,6 +183,45 @@ def import_account(engine: Engine, settings: Settings, account_id: int) -> str:
             resolve_alerts(uow.session, kind=kind, subject=name, at=utcnow())
         uow.commit()
     return f"{report.seen} orders read"
+
+
+def confirm_account(engine: Engine, settings: Settings, account_id: int) -> str:
+    """Send and verify the shipment confirmations of one account; returns how it went.
+
+    A single package's problem is the exporter's alert; what stops the whole run — a refused
+    authorisation, anything unexpected — is an alert here, and the next run tries again.
+    """
+    uow = UnitOfWork(engine)
+    with uow:
+        account = uow.session.get_one(AmazonAccount, account_id)
+        name = account.name
+        client = accounts.client_for(account, secret_box(settings), engine=engine,
+                                     settings=settings)  # fmt: skip
+    kind, message = AUTHORISATION_ALERT, ""
+    with client:
+        try:
+            report = ConfirmationExporter(engine, account_id, client, settings).run()
+        except LockTaken:
+            return "already running"
+        except AuthError as error:
+            message = f"{error} {accounts.credentials_hint(error) or ''}".strip()
+        except Exception as error:  # noqa: BLE001 - an alert; its text could hold personal data
+            kind, message = CONFIRM_ALERT, f"an unexpected error ({type(error).__name__})."
+    if message:
+        log.warning("shipment confirmations stopped", account=name, error=message)
+        with uow:
+            raise_alert(uow.session, kind=kind, severity=Severity.ERROR, subject=name,
+                        message=f"The shipment confirmations of Amazon account {name} stopped: "
+                        f"{message}", at=utcnow())  # fmt: skip
+            uow.commit()
+        return f"failed: {message}"
+    with uow:
+        resolve_alerts(uow.session, kind=CONFIRM_ALERT, subject=name, at=utcnow())
+        uow.commit()
+    return (
+        f"{report.sent} sent, {report.verified} verified, {report.failed} failed, "
+        f"{report.postponed} postponed, {report.held} held (demo)"
+    )
 
 
 def _alert(uow: UnitOfWork, kind: str, account: str, message: str) -> None:

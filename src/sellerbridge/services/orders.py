@@ -110,6 +110,7 @@ class NewOrder:
     charges: list[SalesOrderCharge]
     ship_by: datetime | None = None
     deliver_by: datetime | None = None
+    service_level: str | None = None
     external_reference: str | None = None
     holds: list[tuple[str, str]] = field(default_factory=list)  # (code, reason)
     notes: list[str] = field(default_factory=list)
@@ -143,6 +144,7 @@ def place_order(session: Session, new: NewOrder, *, actor: str, at: datetime) ->
         ordered_at=new.ordered_at,
         ship_by=new.ship_by,
         deliver_by=new.deliver_by,
+        service_level=new.service_level,
         lines=new.lines,
         charges=new.charges,
     )

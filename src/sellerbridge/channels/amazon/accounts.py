@@ -352,6 +352,7 @@ def configure(
     fba: bool | None = None,
     start_date: datetime | None = None,
     marketplaces: list[str] | None = None,
+    mail_fba_invoices: bool | None = None,
 ) -> AmazonAccount:
     """Change an account's import rules; what is not given stays as it is.
 
@@ -366,6 +367,8 @@ def configure(
             account.import_fbm = fbm
         if fba is not None:
             account.import_fba = fba
+        if mail_fba_invoices is not None:
+            account.mail_fba_invoices = mail_fba_invoices
         if start_date is not None:
             account.start_date = start_date.replace(microsecond=0)
         if marketplaces is not None:

@@ -33,6 +33,12 @@ from sellerbridge.db.models.orders import (
     SalesOrderLine,
 )
 from sellerbridge.db.models.parties import AddressRecord, Customer
+from sellerbridge.db.models.shipping import (
+    ConfirmationStatus,
+    Shipment,
+    ShipmentConfirmation,
+    ShipmentLine,
+)
 from sellerbridge.db.models.stock import StockLevelRecord, StockMovement, StockReservation
 
 __all__ = [
@@ -47,6 +53,7 @@ __all__ = [
     "AmazonSkuBinding",
     "Article",
     "BundleComponent",
+    "ConfirmationStatus",
     "Customer",
     "Document",
     "DocumentLineRecord",
@@ -65,6 +72,9 @@ __all__ = [
     "SalesOrderCharge",
     "SalesOrderLine",
     "Severity",
+    "Shipment",
+    "ShipmentConfirmation",
+    "ShipmentLine",
     "SpApiCall",
     "StockLevelRecord",
     "StockMovement",

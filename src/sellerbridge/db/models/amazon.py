@@ -50,6 +50,8 @@ class AmazonAccount(Timestamped, Base):
     import_mode: Mapped[ImportMode] = mapped_column(default=ImportMode.MANUAL)
     import_fbm: Mapped[bool] = mapped_column(default=True)
     import_fba: Mapped[bool] = mapped_column(default=True)
+    mail_fba_invoices: Mapped[bool] = mapped_column(default=False)
+    """E-mail the invoice of each FBA order to its buyer (Amazon's relay address)."""
     start_date: Mapped[datetime]
     """Orders created before this are not imported."""
     active: Mapped[bool] = mapped_column(default=True)

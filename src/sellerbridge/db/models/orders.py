@@ -56,6 +56,9 @@ class SalesOrder(Timestamped, Base):
     ordered_at: Mapped[datetime]
     ship_by: Mapped[datetime | None]
     deliver_by: Mapped[datetime | None]
+    # How fast the buyer was promised delivery (Amazon: Standard, Expedited, NextDay, ...); the
+    # automatic dispatch chooses the shipping method by it.
+    service_level: Mapped[str | None] = mapped_column(String(30))
     total_net: Mapped[Decimal] = mapped_column(ExactDecimal())
     total_tax: Mapped[Decimal] = mapped_column(ExactDecimal())
     total_gross: Mapped[Decimal] = mapped_column(ExactDecimal())

@@ -271,6 +271,7 @@ class OrderStore:
                 ordered_at=imported.created,
                 ship_by=imported.ship_by,
                 deliver_by=imported.deliver_by,
+                service_level=imported.service_level[:30] if imported.service_level else None,
                 external_reference=imported.amazon_order_id,
                 lines=lines,
                 charges=[

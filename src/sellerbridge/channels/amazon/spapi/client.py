@@ -79,10 +79,22 @@ from sellerbridge.channels.amazon.spapi.errors import (
     UnreachableError,
     safe_codes,
 )
+from sellerbridge.channels.amazon.spapi.models.merchant_fulfillment import (
+    CreateShipmentRequest,
+    GetEligibleShipmentServicesRequest,
+    GetEligibleShipmentServicesResponse,
+    GetEligibleShipmentServicesResult,
+    Shipment,
+    ShipmentResponse,
+)
 from sellerbridge.channels.amazon.spapi.models.orders import (
     GetOrderResponse,
     Order,
     SearchOrdersResponse,
+)
+from sellerbridge.channels.amazon.spapi.models.orders_v0 import (
+    ConfirmShipmentRequest,
+    PackageDetail,
 )
 from sellerbridge.channels.amazon.spapi.models.sellers import (
     GetMarketplaceParticipationsResponse,
@@ -417,11 +429,113 @@ class SpApiClient:
         )
         return self._parse(GetOrderResponse, operation, response).order
 
+    def confirm_shipment(
+        self, order_id: str, *, marketplace_id: str, package: PackageDetail
+    ) -> ApiResponse:
+        """``confirmShipment`` (Orders v0): tell Amazon that ``package`` of an FBM order shipped.
+
+        Not idempotent as far as Amazon documents it (one call, one package), so a call whose
+        outcome is unknown is never repeated here: it raises :class:`AmbiguousError`, and the
+        caller reads the order back (``get_order`` with ``PACKAGES``) before sending again.
+        Amazon answers 204 without a body; the response carries its request id.
+        """
+        request = ConfirmShipmentRequest(marketplace_id=marketplace_id, package_detail=package)
+        return self.call(
+            "ordersV0.confirmShipment",
+            "POST",
+            f"/orders/v0/orders/{quote(order_id, safe='')}/shipmentConfirmation",
+            json=request.body(),
+            idempotent=False,
+        )
+
     def get_marketplace_participations(self) -> list[MarketplaceParticipation]:
         """The marketplaces the seller takes part in (suspended ones included)."""
         operation = "sellers.getMarketplaceParticipations"
         response = self.call(operation, "GET", "/sellers/v1/marketplaceParticipations")
         return self._parse(GetMarketplaceParticipationsResponse, operation, response).payload
+
+    # --- Merchant Fulfillment v0 (Buy Shipping) ----------------------------------------------
+
+    def get_eligible_shipment_services(
+        self, request: GetEligibleShipmentServicesRequest
+    ) -> GetEligibleShipmentServicesResult:
+        """``getEligibleShipmentServices``: the carriers' offers for one package of an order,
+        and the services and carriers that cannot take it (with Amazon's reasons). Buys
+        nothing, so it is retried like any read."""
+        operation = "mfn.getEligibleShipmentServices"
+        response = self.call(
+            operation,
+            "POST",
+            "/mfn/v0/eligibleShippingServices",
+            json=request.model_dump(by_alias=True, exclude_none=True, mode="json"),
+        )
+        payload = self._parse(GetEligibleShipmentServicesResponse, operation, response).payload
+        if payload is None:
+            raise RetryableError.unreadable(
+                operation, request_id=response.request_id, problems=["payload: missing"]
+            )
+        return payload
+
+    def create_shipment(self, request: CreateShipmentRequest) -> Shipment:
+        """``createShipment``: buy the label of an offer of
+        :meth:`get_eligible_shipment_services`.
+
+        This spends the seller's money, so it is never repeated when its outcome is unknown
+        (a timeout after sending, a 5xx, an unreadable answer): it raises
+        :class:`AmbiguousError`. A label may then have been bought — and, with Buy Shipping, the
+        order marked shipped. Do not buy again: Amazon refuses a second label for the same
+        items (``ShipmentAlreadyExists``, naming the ShipmentId, which :meth:`get_shipment`
+        reads), and a new offer for other details could buy a second one. Have a person check
+        the order in Seller Central (Manage Orders → the order → the label can be reprinted
+        or voided there) before anything is bought for it again.
+        """
+        operation = "mfn.createShipment"
+        response = self.call(
+            operation,
+            "POST",
+            "/mfn/v0/shipments",
+            json=request.model_dump(by_alias=True, exclude_none=True, mode="json"),
+            restricted=True,
+            idempotent=False,
+        )
+        return self._shipment(operation, response)
+
+    def get_shipment(self, shipment_id: str) -> Shipment:
+        """``getShipment``: a bought label again, with its file (restricted: it carries the
+        buyer's address, which the model does not read)."""
+        operation = "mfn.getShipment"
+        response = self.call(
+            operation,
+            "GET",
+            f"/mfn/v0/shipments/{quote(shipment_id, safe='')}",
+            restricted=True,
+        )
+        return self._shipment(operation, response)
+
+    def _shipment(self, operation: str, response: ApiResponse) -> Shipment:
+        try:
+            payload = self._parse(ShipmentResponse, operation, response).payload
+        except RetryableError as error:
+            if operation != "mfn.createShipment":
+                raise
+            # The purchase went through, but its answer cannot be read: the outcome is
+            # unknown to the caller, exactly like a timeout after sending.
+            raise AmbiguousError.outcome_unknown(
+                operation,
+                what="Amazon answered, but not in the shape of its model",
+                request_id=response.request_id,
+                attempts=1,
+            ) from error
+        if payload is None:
+            what = "the answer had no payload"
+            if operation == "mfn.createShipment":
+                raise AmbiguousError.outcome_unknown(
+                    operation, what=what, request_id=response.request_id, attempts=1
+                )
+            raise RetryableError.unreadable(
+                operation, request_id=response.request_id, problems=["payload: missing"]
+            )
+        return payload
 
     def access_token(self, *, fresh: bool = False) -> str:
         """An access token for the seller, from the cache or (``fresh``) from Login with Amazon.

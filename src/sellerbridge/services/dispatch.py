@@ -1,0 +1,119 @@
+"""Automatic dispatch (Xentral's "Autoversand"): released orders leave the warehouse by themselves.
+
+:func:`dispatch` takes the released orders the merchant ships (not FBA), the most urgent ship-by
+date first, and for each, in a transaction of its own: issues the delivery note and the invoice
+(unless they exist) and — when a label buyer is given — buys the label and ships everything in
+one parcel, which queues the Amazon shipment confirmation with the label's carrier and tracking
+number. Without a label buyer the documents are prepared and the order waits for its tracking
+number (`sellerbridge ship`, `sellerbridge import-tracking` from the carrier's tool): Amazon is
+never told of a parcel without one. An order that cannot go (no label service fits, the
+merchant's details are incomplete) is left released and reported; the others are not held up
+by it. Buying a label talks to the carrier, so it happens before the transaction: a
+transaction that fails afterwards leaves a bought label unused, named in the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, exists, false, or_, select
+
+from sellerbridge.core.documents import DocumentKind
+from sellerbridge.core.errors import DomainError
+from sellerbridge.core.orders import OrderState
+from sellerbridge.db.models import AmazonOrderBinding, Document, SalesChannel, SalesOrder
+from sellerbridge.db.uow import UnitOfWork
+from sellerbridge.services import documents, stock
+from sellerbridge.services.shipping import Package, ship
+
+LabelBuyer = Callable[[str], Package | None]
+"""Buys a label for the order ``number`` and returns the parcel (carrier, tracking, label), or
+None when it has no label source for that order (it then waits for its tracking number). Only
+Amazon orders are offered to it again once their documents exist."""
+
+
+@dataclass
+class DispatchReport:
+    shipped: list[str] = field(default_factory=list)
+    prepared: list[str] = field(default_factory=list)  # documents issued, waiting for tracking
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (order, why)
+
+
+def dispatch(
+    engine: Engine,
+    document_settings: documents.DocumentSettings,
+    *,
+    actor: str,
+    at: datetime,
+    batch_size: int = 100,
+    buy_label: LabelBuyer | None = None,
+    on_order: Callable[[str], None] | None = None,
+) -> DispatchReport:
+    """Dispatch up to ``batch_size`` released orders; see the module docstring."""
+    uow = UnitOfWork(engine)
+    with uow:
+        numbers = list(
+            uow.session.scalars(
+                select(SalesOrder.number)
+                .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
+                .where(
+                    SalesOrder.state == OrderState.RELEASED,
+                    SalesChannel.fulfilled_externally.is_(False),
+                    # An order whose documents are ready and that gets no label here waits for
+                    # its tracking number; taking it again would only fill the batch.
+                    or_(
+                        ~exists().where(
+                            Document.order_id == SalesOrder.id,
+                            Document.kind == DocumentKind.DELIVERY_NOTE,
+                        ),
+                        exists().where(AmazonOrderBinding.order_id == SalesOrder.id)
+                        if buy_label
+                        else false(),
+                    ),
+                )
+                .order_by(SalesOrder.ship_by.is_(None), SalesOrder.ship_by, SalesOrder.id)
+                .limit(batch_size)
+            )
+        )
+    report = DispatchReport()
+    for number in numbers:
+        package: Package | None = None
+        try:
+            package = buy_label(number) if buy_label else None
+            with uow:
+                _dispatch_one(uow, number, package, document_settings, actor=actor, at=at)
+                uow.commit()
+        except DomainError as problem:
+            bought = " (a label was bought for it and not used)" if package else ""
+            report.failed.append((number, f"{problem}{bought}"))
+        else:
+            (report.shipped if package else report.prepared).append(number)
+        if on_order is not None:
+            on_order(number)
+    return report
+
+
+def _dispatch_one(
+    uow: UnitOfWork,
+    number: str,
+    package: Package | None,
+    document_settings: documents.DocumentSettings,
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    session = uow.session
+    # Stock rows, then the order: the lock order of every use case (docs/architecture.md).
+    order = stock.lock_order_with_stock(session, number)
+    if order.state is not OrderState.RELEASED:
+        raise DomainError(f"Order {number} is {order.state.label} now; it was left alone.")
+    kinds = {document.kind for document in documents.documents_of(session, number)}
+    if DocumentKind.DELIVERY_NOTE not in kinds:
+        documents.issue_delivery_note(session, number, settings=document_settings, actor=actor,
+                                      at=at)  # fmt: skip
+    if documents.current_invoice(session, order) is None:
+        documents.issue_invoice(session, number, settings=document_settings, actor=actor, at=at)
+    if package is not None:
+        ship(session, number, [package], actor=actor, at=at)

@@ -1,0 +1,43 @@
+"""An Amazon FBM order end to end: dispatch buys its label, ships it, and Amazon verifies it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from sellerbridge.channels.amazon.dispatch import label_buyer
+from sellerbridge.core.clock import utcnow
+from sellerbridge.db.models import Shipment
+from sellerbridge.services.dispatch import dispatch
+from tests.amazon import Shop
+from tests.integration.test_amazon_confirmations import packages, run, shipped_order, states
+from tests.integration.test_documents import SELLER, SETTINGS
+
+
+def test_dispatch_labels_ships_and_the_label_tracking_number_is_the_one_confirmed(
+    start_shop: Callable[..., Shop],
+) -> None:
+    shop = start_shop()
+    order_id, number = shipped_order(shop, items=[{"sku": "SB-0005", "quantity": 2}])
+    settings = shop.settings.model_copy(update={"seller": SELLER})
+    with label_buyer(shop.engine, settings) as buy_label:
+        report = dispatch(shop.engine, SETTINGS, actor="t", at=utcnow(), buy_label=buy_label)
+    assert (report.shipped, report.failed) == ([number], [])
+    assert shop.erp(order_id).state == "shipped"
+    with shop.uow as uow:
+        (shipment,) = uow.session.scalars(select(Shipment)).all()
+        label, tracking, carrier = shipment.label, shipment.tracking_number, shipment.carrier
+    assert label is not None
+    assert label.startswith(b"%PDF")  # the label file, stored with its shipment
+    (bought,) = shop.live.admin("GET", "/mfn/shipments")
+    assert (bought["tracking_id"], bought["carrier"]) == (tracking, carrier)
+
+    # Buying the label confirmed the shipment at Amazon; the exporter only verifies it.
+    confirmations = run(shop)
+    assert (confirmations.sent, confirmations.verified) == (0, 1)
+    assert states(shop) == ["verified"]
+    (package,) = packages(shop, order_id)  # what Amazon shows the buyer
+    assert package.tracking_number == tracking
+    assert carrier in (package.carrier_code, package.carrier_name)
+    assert sum(item.quantity for item in package.items) == 2
