@@ -58,3 +58,17 @@ def test_tracking_numbers_from_a_carrier_tool_ship_the_orders_and_name_bad_rows(
     assert "row 3 (SO-000003): Order SO-000003 is open; only a released order ships" in output
     assert "2 of 3 parcel(s) shipped" in output
     assert "shipped" in run(cli, "orders", "show", "SO-000002")
+
+
+def test_orders_due_lists_the_late_and_the_urgent_first(cli: CliRunner, tmp_path: Path) -> None:
+    shop_with_orders(cli, tmp_path, 1)  # no ship-by date: not listed
+    for ship_by in ("2026-01-02T10:00", "2099-01-01T10:00"):
+        run(cli, "orders", "create", "--line", "KAF-1000:1:24.90", "--name", "Erika Muster",
+            "--street", "Hauptstraße 2", "--postal-code", "10115", "--city", "Berlin",
+            "--country", "DE", "--ship-by", ship_by)  # fmt: skip
+    output = " ".join(run(cli, "orders", "due", "--hours", "48").split())
+    assert "SO-000002" in output
+    assert "(late)" in output
+    assert "SO-000001" not in output
+    assert "SO-000003" not in output  # far in the future
+    assert "1 order(s) to ship within 48 hour(s) or late" in output

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import select
 
-from sellerbridge.channels.amazon.dispatch import label_buyer
+from sellerbridge.channels.amazon.dispatch import label_buyer, rule_for
+from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
 from sellerbridge.db.models import Shipment
 from sellerbridge.services.dispatch import dispatch
@@ -41,3 +43,11 @@ def test_dispatch_labels_ships_and_the_label_tracking_number_is_the_one_confirme
     assert package.tracking_number == tracking
     assert carrier in (package.carrier_code, package.carrier_name)
     assert sum(item.quantity for item in package.items) == 2
+
+
+def test_a_buyer_who_paid_for_speed_gets_the_fastest_label_service(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, label_rule="cheapest")
+    assert rule_for("NEXT_DAY", settings) == "fastest"
+    assert rule_for("EXPEDITED", settings) == "fastest"
+    assert rule_for("STANDARD", settings) == "cheapest"
+    assert rule_for(None, settings) == "cheapest"

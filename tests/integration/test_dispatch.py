@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import Engine, select
 
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.errors import DomainError
 from sellerbridge.db.models import Document, Shipment
 from sellerbridge.db.uow import UnitOfWork
-from sellerbridge.services import orders, stock
+from sellerbridge.services import orders, queries, stock
+from sellerbridge.services.alerts import open_alerts
 from sellerbridge.services.dispatch import dispatch
-from sellerbridge.services.shipping import Label, Package
+from sellerbridge.services.shipping import LATE_ALERT, Label, Package, ship_order
 from tests.helpers import order_state, place_order
 from tests.integration.test_documents import SETTINGS
 
@@ -72,3 +75,25 @@ def test_with_a_label_each_order_ships_and_one_failure_holds_up_no_other(
             (third, f"T-{third}", b"%PDF-1.7 label of " + third.encode()),
         ]
     assert set(documents_by_order(catalogue)) == {first, third}
+
+
+def test_open_orders_with_their_stock_are_released_and_late_ones_alerted(
+    catalogue: UnitOfWork, engine: Engine
+) -> None:
+    stock.receive(catalogue, article_number="KAF-1000", quantity=2, warehouse_code="MAIN",
+                  actor="t")  # fmt: skip
+    now = utcnow()
+    ready = place_order(catalogue, ("KAF-1000", 2, "24.90"), ship_by=now - timedelta(hours=1))
+    short = place_order(catalogue, ("KAF-1000", 1, "24.90"), ship_by=now - timedelta(hours=2))
+    report = dispatch(engine, SETTINGS, actor="t", at=now)
+    assert report.released == [ready]
+    assert report.prepared == [ready]
+    assert order_state(catalogue, short) == "open"  # waits for its stock
+    with catalogue:
+        late = {a.subject for a in open_alerts(catalogue.session) if a.kind == LATE_ALERT}
+        assert late == {ready, short}
+        assert [o.number for o in queries.due_orders(catalogue.session, now)] == [short, ready]
+    ship_order(catalogue, ready, [Package("DHL", "T-1")], actor="t", at=now)
+    with catalogue:
+        late = {a.subject for a in open_alerts(catalogue.session) if a.kind == LATE_ALERT}
+        assert late == {short}  # shipping resolves its alert

@@ -90,6 +90,7 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(documents.app, name="documents")
 app.command("ship")(shipping.ship)
 app.command("import-tracking")(shipping.import_tracking)
+app.command("run")(worker.run)
 app.command("worker")(worker.worker)
 app.command("demo")(demo.demo)
 

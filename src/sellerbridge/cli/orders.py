@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from rich.console import Console
 from sellerbridge.cli.context import context
 from sellerbridge.cli.render import money, table, when
 from sellerbridge.core.articles import parse_int
+from sellerbridge.core.clock import utcnow
 from sellerbridge.core.errors import InvalidFields, InvalidInput
 from sellerbridge.core.money import parse_decimal
 from sellerbridge.core.orders import OrderState
@@ -157,6 +158,27 @@ def list_command(
             )
         cli.console.print(output)
         cli.console.print(f"{len(found)} order(s)")
+
+
+@app.command()
+def due(
+    ctx: typer.Context,
+    hours: Annotated[int, typer.Option(min=0, help="Ship-by date within this many hours.")] = 24,
+) -> None:
+    """Orders not shipped yet whose ship-by date is near or past, most urgent first."""
+    cli = context(ctx)
+    now = utcnow()
+    with cli.uow() as uow:
+        found = queries.due_orders(uow.session, now + timedelta(hours=hours))
+        output = table(None, "Order", "Ship by", "Channel", "State", "Reference")
+        for order in found:
+            assert order.ship_by is not None  # the query asks for a ship-by date
+            late = " (late)" if order.ship_by < now else ""
+            output.add_row(order.number, when(order.ship_by, cli.settings.zone) + late,
+                           order.channel.code, order.state.label,
+                           order.external_reference or "")  # fmt: skip
+        cli.console.print(output)
+        cli.console.print(f"{len(found)} order(s) to ship within {hours} hour(s) or late")
 
 
 @app.command()

@@ -21,10 +21,14 @@ from sellerbridge.core.parties import Address, PickupPointType
 from sellerbridge.db.engine import make_engine
 from sellerbridge.db.migrate import upgrade
 from sellerbridge.db.uow import UnitOfWork
-from sellerbridge.demo.amazon import amazon_day
+from sellerbridge.demo.amazon import DEMO_ORDERS, SANDBOX_STATE, amazon_day
+from sellerbridge.demo.fulfilment import DOCUMENTS_FOLDER, LABELS_FOLDER, write_files
+from sellerbridge.demo.progress import QUIET, Reporter
+from sellerbridge.demo.summary import DemoSummary, count
 from sellerbridge.secrets import create_key_file
 from sellerbridge.services import orders, queries, stock
 from sellerbridge.services.articles import import_articles, read_csv
+from sellerbridge.services.documents import DocumentSettings
 from sellerbridge.services.setup import MAIN_WAREHOUSE, initialise
 
 MARKER = ".sellerbridge-demo"
@@ -41,6 +45,8 @@ country = "DE"
 tax_number = "99/815/08150"
 vat_ids = { DE = "DE136695976" }
 email = "rechnung@kaffeehaus-sonnenschein.example"
+# Amazon Buy Shipping prints both on the label's sender address.
+phone = "+49 711 2468100"
 """
 
 _D = Decimal
@@ -72,6 +78,22 @@ def prepare_workspace(path: Path) -> DemoWorkspace:
 
 def demo_seller() -> SellerSettings:
     return SellerSettings.model_validate(tomllib.loads(SELLER_TOML)["seller"])
+
+
+def demo_settings(workspace: DemoWorkspace, home_country: str) -> Settings:
+    """The installation's settings with the workspace's own data directory, database, key and
+    merchant: the demo never reads or writes the operator's (the environment would win over
+    arguments given to ``Settings``)."""
+    return Settings().model_copy(
+        update={
+            "data_dir": workspace.path,
+            "database_url": workspace.database_url,
+            "secret_key": None,
+            "secret_key_file": None,
+            "home_country": home_country,
+            "seller": demo_seller(),
+        }
+    )
 
 
 def _customer(address: Address, vat_id: str | None = None) -> orders.NewCustomer:
@@ -147,19 +169,25 @@ def _orders(now: datetime) -> list[orders.ManualOrderInput]:
     ]
 
 
-def run(workspace: DemoWorkspace, *, home_country: str = "DE") -> list[str]:
-    """Fill the workspace with the coffee shop's day; returns what happened, step by step."""
+def run(
+    workspace: DemoWorkspace,
+    *,
+    home_country: str = "DE",
+    reporter: Reporter = QUIET,
+    amazon_orders: int = DEMO_ORDERS,
+) -> DemoSummary:
+    """Fill the workspace with the coffee shop's day, telling ``reporter`` what happens, and
+    count what it left: orders, documents and labels (also written as files), confirmations."""
     engine = make_engine(workspace.database_url)
-    steps: list[str] = []
     try:
         upgrade(engine)
         uow = UnitOfWork(engine)
         initialise(uow, home_country=home_country)
-        steps.append("Set up the database, the main warehouse and the manual sales channel.")
+        reporter.note("Set up the database, the main warehouse and the manual sales channel.")
 
         csv_text = resources.files(__package__).joinpath("articles.csv").read_text("utf-8")
         summary = import_articles(uow, *read_csv(csv_text))
-        steps.append(f"Imported {summary.created} articles, including a bundle and a voucher.")
+        reporter.note(f"Imported {summary.created} articles, including a bundle and a voucher.")
 
         for article, quantity in (
             ("KAF-1000", 40),
@@ -177,7 +205,7 @@ def run(workspace: DemoWorkspace, *, home_country: str = "DE") -> list[str]:
                 actor=ACTOR,
                 reason="opening stock",
             )
-        steps.append("Received opening stock for six articles.")
+        reporter.note("Received opening stock for six articles.")
 
         placed = [
             orders.create_manual_order(
@@ -187,7 +215,7 @@ def run(workspace: DemoWorkspace, *, home_country: str = "DE") -> list[str]:
         ]
         with uow:
             waiting = queries.shortages(uow.session)
-        steps.append(
+        reporter.note(
             f"Took {len(placed)} manual orders ({', '.join(placed)}) and reserved their stock"
             + "".join(
                 f"; {s.order_number} waits for {s.wanted - s.reserved} × {s.article_number}"
@@ -199,9 +227,9 @@ def run(workspace: DemoWorkspace, *, home_country: str = "DE") -> list[str]:
             uow, placed[3], reason="Customer asked to change the address", actor=ACTOR
         )
         orders.release_order(uow, placed[0], actor=ACTOR)
-        steps.append(f"Put {placed[3]} on hold and released {placed[0]} to the warehouse.")
+        reporter.note(f"Put {placed[3]} on hold and released {placed[0]} to the warehouse.")
         orders.cancel_order(uow, placed[2], reason="Customer ordered twice", actor=ACTOR)
-        steps.append(f"Cancelled {placed[2]}; its stock is free again.")
+        reporter.note(f"Cancelled {placed[2]}; its stock is free again.")
         stock.receive(
             uow,
             article_number="MUE-0010",
@@ -213,11 +241,27 @@ def run(workspace: DemoWorkspace, *, home_country: str = "DE") -> list[str]:
         )
         # Releasing succeeds only if the receipt completed the waiting order's reservation.
         orders.release_order(uow, placed[1], actor=ACTOR)
-        steps.append(f"Received 5 grinders: {placed[1]} got what it waited for and was released.")
+        reporter.note(f"Received 5 grinders: {placed[1]} got what it waited for and was released.")
 
-        settings = Settings(data_dir=workspace.path, database_url=workspace.database_url)
+        settings = demo_settings(workspace, home_country)
         create_key_file(settings)
-        steps.extend(amazon_day(uow, engine, settings, actor=ACTOR))
+        problems = amazon_day(
+            uow,
+            engine,
+            settings,
+            DocumentSettings(settings.seller, home_country),
+            actor=ACTOR,
+            reporter=reporter,
+            orders=amazon_orders,
+        )
+        left = count(engine)
+        left.problems = problems
+        left.document_files, left.label_files = write_files(engine, workspace.path)
+        reporter.note(
+            f"Wrote {left.document_files} documents to {DOCUMENTS_FOLDER}/ and "
+            f"{left.label_files} labels to {LABELS_FOLDER}/ in the workspace, and the "
+            f"sandbox's state to {SANDBOX_STATE}."
+        )
     finally:
         engine.dispose()
-    return steps
+    return left

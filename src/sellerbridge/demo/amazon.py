@@ -33,12 +33,16 @@ from sellerbridge.core.orders import (
 )
 from sellerbridge.db.models import AmazonAccount, AmazonOrderBinding, ImportMode
 from sellerbridge.db.uow import UnitOfWork
+from sellerbridge.demo import fulfilment
+from sellerbridge.demo.fulfilment import Problem
+from sellerbridge.demo.progress import Reporter
 from sellerbridge.sandbox import SandboxConfig
 from sellerbridge.sandbox.catalog import Product, catalogue
-from sellerbridge.sandbox.server import serve_in_background
+from sellerbridge.sandbox.server import RunningSandbox, serve_in_background
 from sellerbridge.secrets import SecretBox, secret_box
 from sellerbridge.services import stock
 from sellerbridge.services.articles import import_articles, read_csv
+from sellerbridge.services.documents import DocumentSettings
 from sellerbridge.services.lookup import order_by_number
 from sellerbridge.services.orders import release_order
 from sellerbridge.services.setup import MAIN_WAREHOUSE
@@ -112,6 +116,8 @@ def connect_sandbox_seller(
 # --- the demo's Amazon day ---------------------------------------------------------------------
 
 DEMO_ORDERS = 200
+ON_HAND = 30
+"""Units of each catalogue article in the main warehouse before the first order."""
 OWN_NUMBERS = {"SB-0001": "KAF-1000"}
 """SKUs the demo shop sells under its own article numbers: mapped by hand, after the import."""
 HOLD_LABELS = {
@@ -124,11 +130,26 @@ HOLD_LABELS = {
 }
 
 
-def amazon_day(uow: UnitOfWork, engine: Engine, settings: Settings, *, actor: str) -> list[str]:
-    """Connect the built-in sandbox's seller, import its orders, clear the holds of a SKU."""
-    steps: list[str] = []
+SANDBOX_STATE = "sandbox-state.json"
+"""The sandbox's state as the demo leaves it, in the workspace: what Amazon shows of every
+order (`sellerbridge sandbox serve --state demo-workspace/sandbox-state.json` serves it again)."""
+
+
+def amazon_day(
+    uow: UnitOfWork,
+    engine: Engine,
+    settings: Settings,
+    document_settings: DocumentSettings,
+    *,
+    actor: str,
+    reporter: Reporter,
+    orders: int = DEMO_ORDERS,
+) -> list[Problem]:
+    """Connect the built-in sandbox's seller, import its orders, clear the holds of a SKU, then
+    fulfil what can be: release, dispatch with labels, confirm, invoice FBA. Returns the orders
+    it could not process, with the reason."""
     config = SandboxConfig(
-        seed=7, orders=DEMO_ORDERS, time_scale=600, anchor=utcnow() - timedelta(minutes=5)
+        seed=7, orders=orders, time_scale=600, anchor=utcnow() - timedelta(minutes=5)
     )
     with serve_in_background(config) as running:
         application = running.sandbox.application
@@ -138,7 +159,7 @@ def amazon_day(uow: UnitOfWork, engine: Engine, settings: Settings, *, actor: st
             for product in catalogue(config.seed, seller.seller_id)
             if article_number(product) not in OWN_NUMBERS
         ]
-        stock_catalogue(uow, products, on_hand=30, actor=actor)
+        stock_catalogue(uow, products, on_hand=ON_HAND, actor=actor)
         account = connect_sandbox_seller(
             uow,
             secret_box(settings),
@@ -154,30 +175,95 @@ def amazon_day(uow: UnitOfWork, engine: Engine, settings: Settings, *, actor: st
             name="demo",
             actor=actor,
         )
-        steps.append(
-            f"Started the built-in SP-API sandbox ({seller.name}, {DEMO_ORDERS} orders on "
+        reporter.note(
+            f"Started the built-in SP-API sandbox ({seller.name}, {config.orders} orders on "
             f"{len(account.marketplaces)} marketplaces) and connected it as Amazon account "
             f"'demo'; the shop sells its SKUs under the same article numbers, except SB-0001, "
-            "which it calls KAF-1000."
+            f"which it calls KAF-1000, and has {ON_HAND} of each in stock."
         )
-        with accounts.client_for(account, secret_box(settings), engine=engine,
-                                 settings=settings) as client:  # fmt: skip
-            importer = OrderImporter(engine, account.id, client, settings, actor=actor,
-                                     clock=utcnow)  # fmt: skip
-            report = importer.run(since=utcnow() - timedelta(days=31))
-    steps.append(_imported(uow, report))
-    for sku, number in OWN_NUMBERS.items():
-        mapping = map_sku(uow, sku=sku, article_number=number, account="demo", actor=actor)
-        released = []
-        for order in mapping.ready_to_release:
-            if _only_unknown_article(uow, order):  # others wait for the operator
-                release_order(uow, order, actor=actor)
-                released.append(order)
-        steps.append(
-            f"Mapped SKU {sku} to article {number} ({mapping.lines_fixed} waiting lines) and "
-            f"released the {len(released)} order(s) that only waited for that."
+        report = _import(engine, account, settings, actor=actor, reporter=reporter)
+        reporter.note(_imported(uow, report))
+        for sku, number in OWN_NUMBERS.items():
+            mapping = map_sku(uow, sku=sku, article_number=number, account="demo", actor=actor)
+            released = []
+            for order in mapping.ready_to_release:
+                if _only_unknown_article(uow, order):  # others wait for the operator
+                    release_order(uow, order, actor=actor)
+                    released.append(order)
+            reporter.note(
+                f"Mapped SKU {sku} to article {number} ({mapping.lines_fixed} waiting lines) and "
+                f"released the {len(released)} order(s) that only waited for that."
+            )
+        return _fulfil(uow, engine, settings, document_settings, account, actor=actor,
+                       reporter=reporter, sandbox=running)  # fmt: skip
+
+
+def _import(
+    engine: Engine, account: AmazonAccount, settings: Settings, *, actor: str, reporter: Reporter
+) -> ImportReport:
+    with (
+        accounts.client_for(
+            account, secret_box(settings), engine=engine, settings=settings
+        ) as client,  # fmt: skip
+        reporter.track("Importing Amazon orders", 1.0) as completed,
+    ):
+        importer = OrderImporter(
+            engine,
+            account.id,
+            client,
+            settings,
+            actor=actor,
+            clock=utcnow,
+            on_progress=lambda progress: completed(progress.fraction),
         )
-    return steps
+        return importer.run(since=utcnow() - timedelta(days=31))
+
+
+def _fulfil(
+    uow: UnitOfWork,
+    engine: Engine,
+    settings: Settings,
+    document_settings: DocumentSettings,
+    account: AmazonAccount,
+    *,
+    actor: str,
+    reporter: Reporter,
+    sandbox: RunningSandbox,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    release = fulfilment.release_stocked_fbm_orders(uow, account.id, actor=actor)
+    problems += [Problem(order, "release", why) for order, why in release.waiting.items()]
+    reporter.note(
+        f"Released the {len(release.released)} open FBM orders whose stock is reserved"
+        + (f"; {len(release.waiting)} wait for stock." if release.waiting else ".")
+    )
+
+    dispatched = fulfilment.dispatch_with_labels(engine, settings, document_settings,
+                                                 actor=actor, reporter=reporter)  # fmt: skip
+    problems += [Problem(order, "dispatch", why) for order, why in dispatched.failed]
+    reporter.note(
+        f"Dispatched the released orders: {len(dispatched.shipped)} shipped with an Amazon Buy "
+        f"Shipping label (delivery note and invoice issued), {len(dispatched.prepared)} "
+        f"manual one(s) prepared to wait for a tracking number, {len(dispatched.failed)} left."
+    )
+
+    confirmed = fulfilment.confirm_until_verified(engine, account, settings, reporter=reporter)
+    # The alert texts name the order and the package.
+    problems += [Problem("", "confirmation", why) for why in confirmed.report.problems]
+    reporter.note(
+        f"Checked the shipment confirmations at Amazon in {confirmed.rounds} run(s): "
+        f"{confirmed.report.verified} verified (Amazon shows our carrier and tracking number), "
+        f"{confirmed.report.failed} failed, {confirmed.unfinished} not verified yet."
+    )
+
+    fba = fulfilment.invoice_fba(engine, document_settings, account.id, reporter=reporter)
+    for why in fba.problems:  # "AZ-0000042: the reason"
+        order, _, reason = why.partition(": ")
+        problems.append(Problem(order, "FBA invoice", reason))
+    reporter.note(f"Invoiced {fba.invoiced} shipped FBA order(s); {fba.failed} failed.")
+
+    sandbox.sandbox.save(settings.data_dir / SANDBOX_STATE)
+    return problems
 
 
 def _imported(uow: UnitOfWork, report: ImportReport) -> str:

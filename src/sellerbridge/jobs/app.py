@@ -1,12 +1,23 @@
-"""The Huey application: its storage, the per-account tasks, and their schedule."""
+"""The Huey application: its storage, the per-account tasks, and their schedule.
+
+Every task is an idempotent reconciler that holds a lock per (task, account) while it works —
+the order import and the confirmation exporter take theirs themselves, the FBA invoicing and
+the dispatch of :func:`fulfil_orders` take them here — so a task delivered twice, or one
+scheduled while the last run is still going, finds the lock taken and leaves the work to the
+run that holds it. A crashed worker gives its locks back (:mod:`sellerbridge.db.locks`).
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.api import Result
+from huey.exceptions import TaskException
 from sqlalchemy import Engine, select
 
 from sellerbridge.channels.amazon import accounts
@@ -19,7 +30,7 @@ from sellerbridge.channels.amazon.shipments.confirm import (
 from sellerbridge.channels.amazon.spapi import AuthError, SpApiError
 from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
-from sellerbridge.db.locks import LockTaken
+from sellerbridge.db.locks import LockTaken, exclusive
 from sellerbridge.db.models import AmazonAccount, ImportMode, Severity
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.secrets import secret_box
@@ -32,9 +43,17 @@ from sellerbridge.services.fba import invoice_fba_orders
 log = structlog.get_logger("sellerbridge.jobs")
 
 IMPORT_EVERY_MINUTES = 5
+FBA_INVOICES_LOCK = "fba-invoices"
+DISPATCH_LOCK = "dispatch"
 AUTHORISATION_ALERT = "amazon_authorisation"
 IMPORT_ALERT = "amazon_import_failed"
 CONFIRM_ALERT = "amazon_confirmations_stopped"
+CONFIRM_WATCH_SECONDS = 5.0
+"""How often ``sellerbridge run`` looks for shipment confirmations that are due (see
+:func:`watch_confirmations`)."""
+CONFIRM_REQUEUE_SECONDS = 120.0
+"""A confirmation run enqueued by the watcher and not finished after this long (its task lost
+with a crashed worker) no longer stops the watcher from enqueuing the account again."""
 
 
 @dataclass(frozen=True)
@@ -115,21 +134,36 @@ def build_jobs(settings: Settings, engine: Engine, *, immediate: bool = False) -
 
 
 def fulfil_orders(engine: Engine, settings: Settings) -> str:
-    """The processes that follow an import: FBA invoices, then the automatic dispatch."""
+    """The processes that follow an import: FBA invoices, then the automatic dispatch.
+
+    Each under its lock — the FBA invoices per account, the dispatch (every channel's released
+    orders) once — so that two runs never issue the same invoice or buy the same label twice;
+    a part whose lock is taken is left to the run that holds it.
+    """
     document_settings = DocumentSettings.of(settings)
-    invoiced = sum(
-        invoice_fba_orders(engine, document_settings, account_id, at=utcnow()).invoiced
-        for account_id in automatic_accounts(engine)
+    invoiced, busy = 0, []
+    for account_id in automatic_accounts(engine):
+        try:
+            with exclusive(engine, f"{FBA_INVOICES_LOCK}:{account_id}"):
+                invoiced += invoice_fba_orders(engine, document_settings, account_id,
+                                               at=utcnow()).invoiced  # fmt: skip
+        except LockTaken:
+            busy.append(f"FBA invoices of account {account_id}")
+    done = f"{invoiced} FBA invoice(s)" + (
+        f"; running elsewhere: {', '.join(busy)}" if busy else ""
     )
     if not settings.auto_dispatch:
-        return f"{invoiced} FBA invoice(s)"
-    with label_buyer(engine, settings) as buy_label:
-        report = dispatch(engine, document_settings, actor="job:dispatch", at=utcnow(),
-                          buy_label=buy_label)  # fmt: skip
+        return done
+    try:
+        with exclusive(engine, DISPATCH_LOCK), label_buyer(engine, settings) as buy_label:
+            report = dispatch(engine, document_settings, actor="job:dispatch", at=utcnow(),
+                              buy_label=buy_label)  # fmt: skip
+    except LockTaken:
+        return f"{done}; dispatch running elsewhere"
     for number, why in report.failed:
         log.warning("dispatch left an order", order=number, reason=why)
     return (
-        f"{invoiced} FBA invoice(s); dispatch: {len(report.shipped)} shipped, "
+        f"{done}; dispatch: {len(report.shipped)} shipped, "
         f"{len(report.prepared)} prepared, {len(report.failed)} left"
     )
 
@@ -222,6 +256,45 @@ def confirm_account(engine: Engine, settings: Settings, account_id: int) -> str:
         f"{report.sent} sent, {report.verified} verified, {report.failed} failed, "
         f"{report.postponed} postponed, {report.held} held (demo)"
     )
+
+
+def watch_confirmations(
+    jobs: Jobs, engine: Engine, stop: threading.Event, *, every: float = CONFIRM_WATCH_SECONDS
+) -> None:
+    """Until ``stop`` is set, enqueue ``confirm_shipments`` every ``every`` seconds for each
+    account with a confirmation due, unless the account's last such run has not finished.
+
+    Why: Huey's periodic tasks run at most once a minute, so a package shipped just after the
+    minute's run waited up to a minute before Amazon heard of it, and a late confirmation raises
+    the seller's late-shipment rate. ``sellerbridge run`` runs this beside the scheduler, so a
+    shipment written by any process (the ship command, a tracking import, the dispatch) is
+    sent within seconds (``bench/confirm_latency.py``); it costs one indexed query per
+    interval. The minute's ``schedule_confirmations`` stays as the safety net.
+    """
+    enqueued: dict[int, tuple[Result, float]] = {}
+    while not stop.wait(every):
+        try:
+            due = accounts_with_due_confirmations(engine, utcnow())
+            for account_id in due:
+                if _still_running(enqueued.get(account_id), account_id):
+                    continue
+                enqueued[account_id] = (jobs.confirm_shipments(account_id), time.monotonic())
+        except Exception:  # the database or the queue away for a moment: the next look retries
+            log.exception("looking for due shipment confirmations failed; trying again")
+
+
+def _still_running(last: tuple[Result, float] | None, account_id: int) -> bool:
+    """Whether the last confirmation run the watcher enqueued for the account is unfinished."""
+    if last is None:
+        return False
+    result, at = last
+    try:
+        if result.get() is not None:  # finished (and its stored result read, so not kept)
+            return False
+    except TaskException as error:
+        log.warning("a confirmation run failed", account=account_id, error=f"{error}")
+        return False
+    return time.monotonic() - at < CONFIRM_REQUEUE_SECONDS
 
 
 def _alert(uow: UnitOfWork, kind: str, account: str, message: str) -> None:

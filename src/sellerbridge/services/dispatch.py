@@ -23,10 +23,19 @@ from sqlalchemy import Engine, exists, false, or_, select
 from sellerbridge.core.documents import DocumentKind
 from sellerbridge.core.errors import DomainError
 from sellerbridge.core.orders import OrderState
-from sellerbridge.db.models import AmazonOrderBinding, Document, SalesChannel, SalesOrder
+from sellerbridge.db.models import (
+    AmazonOrderBinding,
+    Document,
+    SalesChannel,
+    SalesOrder,
+    SalesOrderLine,
+    Severity,
+    StockReservation,
+)
 from sellerbridge.db.uow import UnitOfWork
-from sellerbridge.services import documents, stock
-from sellerbridge.services.shipping import Package, ship
+from sellerbridge.services import documents, orders, queries, stock
+from sellerbridge.services.alerts import raise_alert
+from sellerbridge.services.shipping import LATE_ALERT, Package, ship
 
 LabelBuyer = Callable[[str], Package | None]
 """Buys a label for the order ``number`` and returns the parcel (carrier, tracking, label), or
@@ -36,6 +45,7 @@ Amazon orders are offered to it again once their documents exist."""
 
 @dataclass
 class DispatchReport:
+    released: list[str] = field(default_factory=list)  # open orders whose stock was complete
     shipped: list[str] = field(default_factory=list)
     prepared: list[str] = field(default_factory=list)  # documents issued, waiting for tracking
     failed: list[tuple[str, str]] = field(default_factory=list)  # (order, why)
@@ -51,8 +61,10 @@ def dispatch(
     buy_label: LabelBuyer | None = None,
     on_order: Callable[[str], None] | None = None,
 ) -> DispatchReport:
-    """Dispatch up to ``batch_size`` released orders; see the module docstring."""
+    """Release the open orders whose stock is complete, then dispatch up to ``batch_size``
+    released orders; see the module docstring. Orders past their ship-by date get an alert."""
     uow = UnitOfWork(engine)
+    report = DispatchReport(released=release_ready_orders(engine, actor=actor))
     with uow:
         numbers = list(
             uow.session.scalars(
@@ -77,7 +89,6 @@ def dispatch(
                 .limit(batch_size)
             )
         )
-    report = DispatchReport()
     for number in numbers:
         package: Package | None = None
         try:
@@ -92,7 +103,54 @@ def dispatch(
             (report.shipped if package else report.prepared).append(number)
         if on_order is not None:
             on_order(number)
+    _alert_late_orders(uow, at)
     return report
+
+
+def release_ready_orders(engine: Engine, *, actor: str) -> list[str]:
+    """Release every open order the merchant ships whose stock is all reserved (no holds: an
+    order on hold is not open)."""
+    uow = UnitOfWork(engine)
+    with uow:
+        ready = list(
+            uow.session.scalars(
+                select(SalesOrder.number)
+                .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
+                .where(
+                    SalesOrder.state == OrderState.OPEN,
+                    SalesChannel.fulfilled_externally.is_(False),
+                    ~exists()
+                    .where(
+                        SalesOrderLine.order_id == SalesOrder.id,
+                        StockReservation.order_line_id == SalesOrderLine.id,
+                        StockReservation.reserved < StockReservation.wanted,
+                    )
+                    .correlate(SalesOrder),
+                )
+                .order_by(SalesOrder.id)
+            )
+        )
+    released = []
+    for number in ready:
+        try:
+            if orders.release_order(uow, number, actor=actor) is OrderState.RELEASED:
+                released.append(number)
+        except DomainError:
+            continue  # it changed meanwhile (stock counted away): it waits for the next run
+    return released
+
+
+def _alert_late_orders(uow: UnitOfWork, at: datetime) -> None:
+    """One alert per order past its ship-by date; :func:`~.shipping.ship` resolves it."""
+    with uow:
+        for order in queries.due_orders(uow.session, at):
+            raise_alert(
+                uow.session, kind=LATE_ALERT, severity=Severity.WARNING, subject=order.number,
+                at=at, message=f"Order {order.number} ({order.state.label}) should have shipped "
+                f"by {order.ship_by:%Y-%m-%d %H:%M} UTC: late shipments count against the "
+                "seller's account health.",
+            )  # fmt: skip
+        uow.commit()
 
 
 def _dispatch_one(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -84,6 +85,19 @@ def orders(
     if state is not None:
         query = query.where(SalesOrder.state == state)
     return session.scalars(query.limit(limit)).all()
+
+
+UNSHIPPED = (OrderState.ON_HOLD, OrderState.OPEN, OrderState.RELEASED,
+             OrderState.PARTIALLY_SHIPPED)  # fmt: skip
+
+
+def due_orders(session: Session, before: datetime) -> Sequence[SalesOrder]:
+    """Orders not (fully) shipped whose ship-by date is before ``before``, most urgent first."""
+    return session.scalars(
+        select(SalesOrder)
+        .where(SalesOrder.state.in_(UNSHIPPED), SalesOrder.ship_by < before)
+        .order_by(SalesOrder.ship_by, SalesOrder.id)
+    ).all()
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,11 @@ from sellerbridge.db.models import (
 )
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.services import stock
+from sellerbridge.services.alerts import resolve_alerts
 from sellerbridge.services.events import change_state, record_event
 
+LATE_ALERT = "ship_by_missed"
+"""Raised by the dispatch for an order past its ship-by date; shipping it resolves it."""
 CARRIER_MAX = 60
 TRACKING_MAX = 100
 METHOD_MAX = 100
@@ -106,6 +109,7 @@ def ship(
     if order.state is not target:
         change_state(order, target, actor=actor, at=at)
     _queue_confirmations(session, order, shipments, packages, at=at)
+    resolve_alerts(session, kind=LATE_ALERT, subject=order.number, at=at)
     return shipments
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import selectinload
 
 from sellerbridge.channels.amazon import accounts
-from sellerbridge.channels.amazon.labels import AmazonLabelProvider, Parcel, ShipFrom
+from sellerbridge.channels.amazon.labels import AmazonLabelProvider, LabelRule, Parcel, ShipFrom
 from sellerbridge.channels.amazon.spapi import SpApiClient
 from sellerbridge.config import Settings
 from sellerbridge.db.models import AmazonAccount, AmazonOrderBinding, SalesOrder, SalesOrderLine
@@ -24,6 +24,17 @@ from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.secrets import secret_box
 from sellerbridge.services.dispatch import LabelBuyer
 from sellerbridge.services.shipping import Label, Package
+
+FAST_SERVICE_LEVELS = frozenset({"EXPEDITED", "NEXT_DAY", "PRIORITY", "SAME_DAY", "SECOND_DAY"})
+"""Amazon's ``fulfillmentServiceLevel`` values for which the buyer paid for speed."""
+
+
+def rule_for(service_level: str | None, settings: Settings) -> LabelRule:
+    """The fastest service for a buyer who chose a fast shipping speed at checkout (Prime next
+    day, expedited); otherwise the configured ``label_rule``."""
+    if service_level and service_level.upper() in FAST_SERVICE_LEVELS:
+        return "fastest"
+    return settings.label_rule
 
 
 @contextmanager
@@ -57,7 +68,7 @@ def label_buyer(engine: Engine, settings: Settings) -> Iterator[LabelBuyer]:
                 parcel = Parcel.rest_of(order)
                 # Keep what was read: the unit of work's rollback would expire it.
                 uow.session.expunge_all()
-            label = provider.buy_label(order, parcel, settings.label_rule)
+            label = provider.buy_label(order, parcel, rule_for(order.service_level, settings))
             return Package(
                 carrier=label.carrier,
                 tracking_number=label.tracking_number,

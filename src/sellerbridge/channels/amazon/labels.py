@@ -256,6 +256,19 @@ def choose_service(
     return min(fitting, key=lambda service: (latest(service), service.rate.amount))
 
 
+def _dates_missed(result: GetEligibleShipmentServicesResult, order: SalesOrder) -> bool:
+    """Whether services were refused for the order's dates — so that asking without the
+    arrive-by date may offer some (those refused for weight or size stay refused)."""
+    if result.shipping_service_list:  # offered, but none meets the dates (choose_service)
+        return True
+    codes = {service.rejection_reason_code for service in result.rejected_shipping_service_list}
+    return bool(codes & DATE_REJECTIONS) and order.deliver_by is not None
+
+
+DATE_REJECTIONS = frozenset({"CANNOT_MEET_MUST_ARRIVE_BY_DATE"})
+"""Amazon's rejection of a service that cannot deliver by the ``MustArriveByDate`` asked."""
+
+
 def _nothing_offered(order_number: str, result: GetEligibleShipmentServicesResult) -> LabelError:
     reasons: list[str] = []
     hints: list[str] = []
@@ -377,18 +390,29 @@ class AmazonLabelProvider:
         SP-API client (:mod:`.spapi.errors`) pass through as they are.
         """
         details = self.shipment_details(order, package)
-        result = self._client.get_eligible_shipment_services(
-            GetEligibleShipmentServicesRequest(shipment_request_details=details)
-        )
-        if not result.shipping_service_list:
-            raise _nothing_offered(order.number, result)
-        service = choose_service(
-            result.shipping_service_list,
-            rule,
-            ship_by=order.ship_by,
-            deliver_by=order.deliver_by,
-            order_number=order.number,
-        )
+        result = self._eligible(details)
+        try:
+            if not result.shipping_service_list:
+                raise _nothing_offered(order.number, result)
+            service = choose_service(
+                result.shipping_service_list,
+                rule,
+                ship_by=order.ship_by,
+                deliver_by=order.deliver_by,
+                order_number=order.number,
+            )
+        except LabelError:
+            if not _dates_missed(result, order):
+                raise
+            # The order can no longer make its dates. Late is better than never: it goes with
+            # the fastest service there is (its late alert tells the operator).
+            details = details.model_copy(update={"must_arrive_by_date": None})
+            result = self._eligible(details)
+            if not result.shipping_service_list:
+                raise _nothing_offered(order.number, result) from None
+            service = choose_service(result.shipping_service_list, "fastest", ship_by=None,
+                                     deliver_by=None, order_number=order.number)  # fmt: skip
+            log.warning("labels.late", order=order.number, service_id=service.shipping_service_id)
         shipment = self._create(order, details, service)
         try:
             content = shipment.label.file_contents.data()
@@ -419,6 +443,11 @@ class AmazonLabelProvider:
             reference=shipment.shipment_id,
             rate=bought.rate.amount,
             currency=bought.rate.currency_code,
+        )
+
+    def _eligible(self, details: ShipmentRequestDetails) -> GetEligibleShipmentServicesResult:
+        return self._client.get_eligible_shipment_services(
+            GetEligibleShipmentServicesRequest(shipment_request_details=details)
         )
 
     def _create(

@@ -220,6 +220,10 @@ class ConfirmationExporter:
             package = self._package(row)
             if package.problem is None:
                 row.next_attempt_at = now + LEASE
+                if status is ConfirmationStatus.PENDING:
+                    # A send begins: if this process dies before its outcome is recorded, the
+                    # next run sees the attempt and reads the order before sending again.
+                    row.attempts += 1
             else:
                 self._fail(session, row, package.subject, package.problem, now)
             self._uow.commit()
@@ -449,9 +453,8 @@ class ConfirmationExporter:
         with self._uow:
             session = self._uow.session
             row = session.get_one(ShipmentConfirmation, package.confirmation_id)
-            row.attempts += 1
-            row.last_error = f"{error}"[:500]
-            row.next_attempt_at = now + BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
+            row.last_error = f"{error}"[:500]  # the claim counted the attempt
+            row.next_attempt_at = now + BACKOFF[min(max(row.attempts, 1), len(BACKOFF)) - 1]
             if row.attempts >= DELAY_ALERT_AFTER:
                 raise_alert(
                     session, kind=DELAYED_ALERT, severity=Severity.WARNING,
