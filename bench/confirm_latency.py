@@ -44,16 +44,15 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from sellerbridge import logs
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.orders.importer import OrderImporter
-from sellerbridge.channels.amazon.spapi import DEFAULT_PLANS, Credentials
+from sellerbridge.channels.amazon.spapi import DEFAULT_PLANS
 from sellerbridge.config import Settings
 from sellerbridge.core.clock import ensure_utc, utcnow
 from sellerbridge.db.engine import make_engine
-from sellerbridge.db.migrate import upgrade
 from sellerbridge.db.models import (
     AmazonAccount,
     AmazonOrderBinding,
@@ -62,13 +61,11 @@ from sellerbridge.db.models import (
     ShipmentConfirmation,
 )
 from sellerbridge.db.uow import UnitOfWork
-from sellerbridge.demo.amazon import connect_sandbox_seller, stock_catalogue
+from sellerbridge.demo.amazon import empty_database, sandbox_workspace
 from sellerbridge.sandbox import SandboxConfig
-from sellerbridge.sandbox.catalog import catalogue
 from sellerbridge.sandbox.server import serve_in_background
 from sellerbridge.secrets import secret_box
 from sellerbridge.services.orders import release_order
-from sellerbridge.services.setup import initialise
 from sellerbridge.services.shipping import Package, ship_order
 
 TARGET_P95 = 30.0
@@ -94,25 +91,10 @@ def workspace(
         secret_key=SecretStr(Fernet.generate_key().decode()),
         amazon_window_delay_seconds=120 / scale + 1,  # past Amazon's 2 minutes, time-scaled
     )
-    engine = make_engine(settings.effective_database_url)
-    if database_url:  # a server database: start from empty tables
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    uow = UnitOfWork(engine)
-    initialise(uow, home_country="DE")
-    seller = httpx.get(f"{base}/_sandbox/sellers").json()[0]
-    products = catalogue(1, seller["seller_id"])
-    stock_catalogue(uow, products, on_hand=100_000, actor="bench")
-    account = connect_sandbox_seller(
-        uow, secret_box(settings), base_url=base, seller_id=seller["seller_id"],
-        credentials=Credentials(seller["client_id"], seller["client_secret"],
-                                seller["refresh_token"]),
-        products=products, engine=engine, settings=settings, start_date=utcnow(),
-        mode=ImportMode.MANUAL, actor="bench",
-    )  # fmt: skip
-    engine.dispose()
-    return settings, account.id
+    if database_url:
+        empty_database(database_url)
+    account_id = sandbox_workspace(settings, base, mode=ImportMode.MANUAL, actor="bench")
+    return settings, account_id
 
 
 def released_orders(

@@ -36,24 +36,21 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from sellerbridge import logs
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.orders.importer import PAGE_SIZE, OrderImporter, Outcome
 from sellerbridge.channels.amazon.orders.importer import Progress as ImportProgress
-from sellerbridge.channels.amazon.spapi import DEFAULT_PLANS, Credentials
+from sellerbridge.channels.amazon.spapi import DEFAULT_PLANS
 from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
 from sellerbridge.db.engine import make_engine
-from sellerbridge.db.migrate import upgrade
 from sellerbridge.db.models import AmazonAccount, SpApiCall
 from sellerbridge.db.uow import UnitOfWork
-from sellerbridge.demo.amazon import connect_sandbox_seller, stock_catalogue
+from sellerbridge.demo.amazon import empty_database, sandbox_workspace
 from sellerbridge.runtime import tune_gc
-from sellerbridge.sandbox.catalog import catalogue
 from sellerbridge.secrets import secret_box
-from sellerbridge.services.setup import initialise
 
 SEARCH = "orders.searchOrders"
 BACKFILL = timedelta(days=31)
@@ -100,32 +97,9 @@ def workspace(base: str, database_url: str | None, directory: Path) -> tuple[Set
         secret_key=SecretStr(Fernet.generate_key().decode()),
         amazon_window_delay_seconds=1,
     )
-    engine = make_engine(settings.effective_database_url)
-    if database_url:  # a server database: start from empty tables
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    uow = UnitOfWork(engine)
-    initialise(uow, home_country="DE")
-    seller = httpx.get(f"{base}/_sandbox/sellers").json()[0]
-    products = catalogue(1, seller["seller_id"])
-    stock_catalogue(uow, products, on_hand=100_000, actor="bench")
-    account = connect_sandbox_seller(
-        uow,
-        secret_box(settings),
-        base_url=base,
-        seller_id=seller["seller_id"],
-        credentials=Credentials(
-            seller["client_id"], seller["client_secret"], seller["refresh_token"]
-        ),
-        products=products,
-        engine=engine,
-        settings=settings,
-        start_date=utcnow(),
-        actor="bench",
-    )
-    engine.dispose()
-    return settings, account.id
+    if database_url:
+        empty_database(database_url)
+    return settings, sandbox_workspace(settings, base, actor="bench")
 
 
 def import_all(settings: Settings, account_id: int, label: str) -> tuple[float, Counter[Outcome]]:

@@ -15,7 +15,8 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+import httpx
+from sqlalchemy import Engine, select, text
 
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.orders.importer import ImportReport, OrderImporter, Outcome
@@ -31,6 +32,8 @@ from sellerbridge.core.orders import (
     HOLD_TOTALS_MISMATCH,
     HOLD_UNKNOWN_ARTICLE,
 )
+from sellerbridge.db.engine import make_engine
+from sellerbridge.db.migrate import upgrade
 from sellerbridge.db.models import AmazonAccount, AmazonOrderBinding, ImportMode
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.demo import fulfilment
@@ -45,7 +48,7 @@ from sellerbridge.services.articles import import_articles, read_csv
 from sellerbridge.services.documents import DocumentSettings
 from sellerbridge.services.lookup import order_by_number
 from sellerbridge.services.orders import release_order
-from sellerbridge.services.setup import MAIN_WAREHOUSE
+from sellerbridge.services.setup import MAIN_WAREHOUSE, initialise
 
 FBA_SUFFIX = "-FBA"
 
@@ -77,6 +80,43 @@ def stock_catalogue(
                 actor=actor,
                 reason="opening stock",
             )
+
+
+def empty_database(database_url: str) -> None:
+    """Drop every table of the server database ``database_url``: for a benchmark's scratch
+    database, which each run starts from nothing. Never point it at a real workspace."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+def sandbox_workspace(
+    settings: Settings, base_url: str, *, mode: ImportMode = ImportMode.AUTOMATIC, actor: str
+) -> int:
+    """Set up the new database of ``settings`` to sell the catalogue of the first seller of
+    the sandbox at ``base_url``, with stock, and connect that seller; returns the account id.
+    For benchmarks, which start every run from nothing."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        upgrade(engine)
+        uow = UnitOfWork(engine)
+        initialise(uow, home_country=settings.home_country)
+        seller = httpx.get(f"{base_url}/_sandbox/sellers").json()[0]
+        products = catalogue(1, seller["seller_id"])
+        stock_catalogue(uow, products, on_hand=100_000, actor=actor)
+        credentials = Credentials(seller["client_id"], seller["client_secret"],
+                                  seller["refresh_token"])  # fmt: skip
+        account = connect_sandbox_seller(
+            uow, secret_box(settings), base_url=base_url, seller_id=seller["seller_id"],
+            credentials=credentials, products=products, engine=engine, settings=settings,
+            start_date=utcnow(), mode=mode, actor=actor,
+        )  # fmt: skip
+        return account.id
+    finally:
+        engine.dispose()
 
 
 def connect_sandbox_seller(
