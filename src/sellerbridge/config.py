@@ -152,6 +152,12 @@ class Settings(BaseSettings):
         description="Let the worker dispatch released orders by itself (Autoversand): "
         "delivery note and invoice, and the shipment once a label is bought.",
     )
+    shipping_methods: dict[str, str] = Field(
+        default_factory=dict,
+        description="Shipping method per Amazon service level, for parcels shipped without "
+        "one named, e.g. {STANDARD = 'DHL Paket', NEXT_DAY = 'DHL Express'}; it is sent to "
+        "Amazon with the shipment confirmation.",
+    )
     seller: SellerSettings = Field(default_factory=SellerSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     amazon_window_delay_seconds: float = Field(
@@ -202,6 +208,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}, use e.g. Europe/Berlin") from None
         return value
+
+    @field_validator("shipping_methods")
+    @classmethod
+    def _upper_levels(cls, value: dict[str, str]) -> dict[str, str]:
+        return {level.strip().upper(): method for level, method in value.items()}
 
     @field_validator("home_country")
     @classmethod

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.errors import DomainError, InvalidInput
 from sellerbridge.db.models import ConfirmationStatus, Shipment, ShipmentConfirmation
@@ -70,15 +72,17 @@ def test_what_cannot_ship_is_refused_and_nothing_moves(catalogue: UnitOfWork) ->
 
 
 def test_an_amazon_fbm_order_queues_one_confirmation_per_package(
-    start_shop: Callable[..., Shop],
+    start_shop: Callable[..., Shop], tmp_path: Path
 ) -> None:
     shop = start_shop()
     order_id = shop.place(marketplace="DE", items=[{"sku": "SB-0005", "quantity": 3}])
     shop.sync()
     orders.release_order(shop.uow, order_id, actor="t")
     at = utcnow()
-    ship_order(shop.uow, order_id, [Package("DHL", "111", lines={1: 2}), Package("DHL", "222")],
-               actor="t", at=at)  # fmt: skip
+    methods = Settings(data_dir=tmp_path, shipping_methods={"standard": "DHL Paket"})
+    packages = [Package("DHL", "111", lines={1: 2}), Package("DHL", "222")]
+    ship_order(shop.uow, order_id, packages, actor="t", at=at,
+               methods=methods.shipping_methods)  # fmt: skip
     with shop.uow as uow:
         queued = uow.session.scalars(
             select(ShipmentConfirmation).order_by(ShipmentConfirmation.id)
@@ -88,4 +92,6 @@ def test_an_amazon_fbm_order_queues_one_confirmation_per_package(
             (order_id, ConfirmationStatus.PENDING, at),
         ]
         assert [c.shipment.tracking_number for c in queued] == ["111", "222"]
+        # The buyer chose STANDARD at checkout: the configured method for it goes to Amazon.
+        assert [c.shipment.shipping_method for c in queued] == ["DHL Paket", "DHL Paket"]
     assert shop.erp(order_id).state == "shipped"

@@ -30,7 +30,8 @@ def ship(
     cli = context(ctx)
     package = shipping.Package(carrier=carrier, tracking_number=tracking, shipping_method=method,
                                lines=_lines(line) if line else None)  # fmt: skip
-    (shipment,) = shipping.ship_order(cli.uow(), order, [package], actor=cli.actor, at=utcnow())
+    (shipment,) = shipping.ship_order(cli.uow(), order, [package], actor=cli.actor, at=utcnow(),
+                                      methods=cli.settings.shipping_methods)  # fmt: skip
     cli.console.print(f"Order {order}: package {shipment} shipped with {carrier}.")
 
 
@@ -75,7 +76,7 @@ def import_tracking(
                 lines=_lines((row.get("lines") or "").split()) if row.get("lines") else None,
             )
             shipping.ship_order(cli.uow(), row["order"].strip(), [package], actor=cli.actor,
-                                at=utcnow())  # fmt: skip
+                                at=utcnow(), methods=cli.settings.shipping_methods)  # fmt: skip
         except DomainError as problem:
             failed += 1
             cli.console.print(f"row {number} ({row['order']}): {problem}")

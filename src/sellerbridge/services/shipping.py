@@ -70,8 +70,11 @@ def ship(
     *,
     actor: str,
     at: datetime,
+    methods: Mapping[str, str] | None = None,
 ) -> list[Shipment]:
-    """Ship ``packages`` of a released order; return the shipments written."""
+    """Ship ``packages`` of a released order; return the shipments written. A package without
+    a shipping method takes the one ``methods`` maps the order's service level to (Amazon's
+    ``STANDARD``, ``NEXT_DAY``, ...: the buyer's choice at checkout)."""
     if not packages:
         raise InvalidInput("packages", "name at least one package")
     order = stock.lock_order_with_stock(session, order_number)
@@ -84,7 +87,11 @@ def ship(
         shipment = Shipment(
             order=order,
             carrier=_carrier(package.carrier),
-            shipping_method=_text(package.shipping_method, "shipping method", METHOD_MAX),
+            shipping_method=_text(
+                package.shipping_method or (methods or {}).get(order.service_level or ""),
+                "shipping method",
+                METHOD_MAX,
+            ),
             tracking_number=_text(package.tracking_number, "tracking number", TRACKING_MAX),
             shipped_at=at,
             created_by=actor,
@@ -114,11 +121,17 @@ def ship(
 
 
 def ship_order(
-    uow: UnitOfWork, order_number: str, packages: Sequence[Package], *, actor: str, at: datetime
+    uow: UnitOfWork,
+    order_number: str,
+    packages: Sequence[Package],
+    *,
+    actor: str,
+    at: datetime,
+    methods: Mapping[str, str] | None = None,
 ) -> list[int]:
     """:func:`ship` in a transaction of its own; returns the shipment ids."""
     with uow:
-        shipments = ship(uow.session, order_number, packages, actor=actor, at=at)
+        shipments = ship(uow.session, order_number, packages, actor=actor, at=at, methods=methods)
         ids = [shipment.id for shipment in shipments]
         uow.commit()
     return ids
