@@ -18,7 +18,7 @@ from sellerbridge.channels.amazon.shipments.confirm import (
     retry_confirmation,
 )
 from sellerbridge.channels.amazon.skus import map_sku, sku_bindings
-from sellerbridge.channels.amazon.spapi import Credentials
+from sellerbridge.channels.amazon.spapi import Credentials, SpApiClient
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.cli.render import table, when
 from sellerbridge.core.clock import utcnow
@@ -111,16 +111,21 @@ def connect(
     _show_channels(cli, account.name)
 
 
-@app.command()
-def check(ctx: typer.Context, account: Account = None) -> None:
-    """Test the connection: token exchange, API, marketplaces ("Verbindung prüfen")."""
-    cli = context(ctx)
+def _client(cli: CliContext, account: str | None) -> tuple[SpApiClient, int, str]:
+    """An SP-API client for the account named (or the only one), its id and name."""
     with cli.uow() as uow:
         amazon = accounts.account_by_name(uow.session, account)
         client = accounts.client_for(
             amazon, cli.secret_box, engine=cli.engine, settings=cli.settings
         )
-        name = amazon.name
+        return client, amazon.id, amazon.name
+
+
+@app.command()
+def check(ctx: typer.Context, account: Account = None) -> None:
+    """Test the connection: token exchange, API, marketplaces ("Verbindung prüfen")."""
+    cli = context(ctx)
+    client, _, name = _client(cli, account)
     with client:
         steps, participations = accounts.check(client)
     for step in steps:
@@ -315,12 +320,7 @@ def import_orders(
 ) -> None:
     """Import new and changed orders; with --since, any range Amazon keeps (two years)."""
     cli = context(ctx)
-    with cli.uow() as uow:
-        amazon = accounts.account_by_name(uow.session, account)
-        client = accounts.client_for(
-            amazon, cli.secret_box, engine=cli.engine, settings=cli.settings
-        )
-        account_id = amazon.id
+    client, account_id, _ = _client(cli, account)
     tune_gc()
     with client, Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
@@ -355,12 +355,7 @@ def import_orders(
 def confirm(ctx: typer.Context, account: Account = None) -> None:
     """Send the due shipment confirmations now and check the sent ones on Amazon."""
     cli = context(ctx)
-    with cli.uow() as uow:
-        amazon = accounts.account_by_name(uow.session, account)
-        client = accounts.client_for(
-            amazon, cli.secret_box, engine=cli.engine, settings=cli.settings
-        )
-        account_id = amazon.id
+    client, account_id, _ = _client(cli, account)
     with client:
         report = ConfirmationExporter(cli.engine, account_id, client, cli.settings).run()
     cli.console.print(
