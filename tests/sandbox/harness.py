@@ -57,6 +57,17 @@ class LiveSandbox:
         headers = {"x-amz-access-token": token or self.token(), **kwargs.pop("headers", {})}
         return self.http.request(method, path, headers=headers, **kwargs)
 
+    def rdt(self, method: str, path: str) -> str:
+        """A Restricted Data Token of the default seller for one resource."""
+        response = self.call(
+            "POST",
+            "/tokens/2021-03-01/restrictedDataToken",
+            json={"restrictedResources": [{"method": method, "path": path}]},
+        )
+        assert response.status_code == 200, response.text
+        token: str = response.json()["restrictedDataToken"]
+        return token
+
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(method, f"/_sandbox{path}", **kwargs)
         assert response.status_code == 200, response.text

@@ -169,17 +169,6 @@ def _services(response: httpx.Response) -> dict[str, dict[str, Any]]:
     return {service["ShippingServiceId"]: service for service in payload["ShippingServiceList"]}
 
 
-def _rdt(live: LiveSandbox, method: str, path: str) -> str:
-    response = live.call(
-        "POST",
-        "/tokens/2021-03-01/restrictedDataToken",
-        json={"restrictedResources": [{"method": method, "path": path}]},
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["restrictedDataToken"]
-    return token
-
-
 def _buy(
     live: LiveSandbox,
     details: dict[str, Any],
@@ -191,7 +180,7 @@ def _buy(
     if offer_id is not None:
         request["ShippingServiceOfferId"] = offer_id
     response = live.call(
-        "POST", SHIPMENTS, token=_rdt(live, "POST", SHIPMENTS), json={**request, **body}
+        "POST", SHIPMENTS, token=live.rdt("POST", SHIPMENTS), json={**request, **body}
     )
     assert_conforms("mfn.createShipment", response)
     return response
@@ -209,14 +198,14 @@ def _offer_and_buy(
 
 def _get(live: LiveSandbox, shipment_id: str, token: str | None = None) -> httpx.Response:
     path = f"{SHIPMENTS}/{shipment_id}"
-    response = live.call("GET", path, token=token or _rdt(live, "GET", SHIPMENT))
+    response = live.call("GET", path, token=token or live.rdt("GET", SHIPMENT))
     assert_conforms("mfn.getShipment", response)
     return response
 
 
 def _cancel(live: LiveSandbox, shipment_id: str) -> httpx.Response:
     path = f"{SHIPMENTS}/{shipment_id}"
-    response = live.call("DELETE", path, token=_rdt(live, "DELETE", SHIPMENT))
+    response = live.call("DELETE", path, token=live.rdt("DELETE", SHIPMENT))
     assert_conforms("mfn.cancelShipment", response)
     return response
 
@@ -445,24 +434,24 @@ def test_restricted_operations_need_a_restricted_data_token_for_their_path(
     plain = live.call("POST", SHIPMENTS, json=body)
     assert plain.status_code == 403
     assert_conforms("mfn.createShipment", plain)
-    wrong = live.call("POST", SHIPMENTS, json=body, token=_rdt(live, "GET", SHIPMENT))
+    wrong = live.call("POST", SHIPMENTS, json=body, token=live.rdt("GET", SHIPMENT))
     assert wrong.status_code == 403
     assert_conforms("mfn.createShipment", wrong)
     assert _status(order) is FulfillmentStatus.UNSHIPPED  # nothing was bought
 
-    bought = live.call("POST", SHIPMENTS, json=body, token=_rdt(live, "POST", SHIPMENTS))
+    bought = live.call("POST", SHIPMENTS, json=body, token=live.rdt("POST", SHIPMENTS))
     assert_conforms("mfn.createShipment", bought)
     shipment_id = bought.json()["payload"]["ShipmentId"]
     path = f"{SHIPMENTS}/{shipment_id}"
     denied = live.call("GET", path)
     assert denied.status_code == 403
     assert_conforms("mfn.getShipment", denied)
-    get_token = _rdt(live, "GET", SHIPMENT)
+    get_token = live.rdt("GET", SHIPMENT)
     not_for_delete = live.call("DELETE", path, token=get_token)
     assert not_for_delete.status_code == 403
     assert_conforms("mfn.cancelShipment", not_for_delete)
     assert _get(live, shipment_id, get_token).status_code == 200
-    specific = _rdt(live, "GET", path)  # an RDT may also name the very shipment
+    specific = live.rdt("GET", path)  # an RDT may also name the very shipment
     assert _get(live, shipment_id, specific).status_code == 200
 
 
@@ -638,7 +627,7 @@ def test_cancelling_a_label_unships_the_order_and_refunds_it_later(live: LiveSan
     twice = _cancel(live, shipment["ShipmentId"])
     assert "RefundPending" in _error(twice, 404, "InvalidState")
 
-    token = _rdt(live, "GET", SHIPMENT)
+    token = live.rdt("GET", SHIPMENT)
     deadline = time.monotonic() + 5  # the refund takes an hour at Amazon, 1 s at this scale
     status = "RefundPending"
     while status == "RefundPending" and time.monotonic() < deadline:

@@ -1,4 +1,5 @@
-"""Orders API 2026-01-01, Orders v0 confirmShipment and the order lifecycle admin, over HTTP."""
+"""Orders API 2026-01-01, Orders v0 confirmShipment and getOrderBuyerInfo, and the order lifecycle
+admin, over HTTP."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ ALL_DATA = (
 )
 DE, FR, UK = "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "A1F83G8C2ARO7P"
 FRENCH_VAT_ID = "FR40303265045"
-OPERATIONS = ("orders.searchOrders", "orders.getOrder", "ordersV0.confirmShipment")
+OPERATIONS = (
+    "orders.searchOrders",
+    "orders.getOrder",
+    "ordersV0.confirmShipment",
+    "ordersV0.getOrderBuyerInfo",
+)
 
 
 def ago(**delta: float) -> str:
@@ -192,6 +198,34 @@ def test_fba_orders_hide_the_buyers_email_phone_and_packages(shop: LiveSandbox) 
     assert order["orderItems"][0]["product"]["sellerSku"].endswith("-FBA")
     assert order["orderItems"][0]["fulfillment"] == {"quantityFulfilled": 1,
                                                      "quantityUnfulfilled": 0}  # fmt: skip
+
+
+def buyer_info(live: LiveSandbox, order_id: str, *, restricted: bool = True) -> httpx.Response:
+    path = f"/orders/v0/orders/{order_id}/buyerInfo"
+    token = live.rdt("GET", path) if restricted else None
+    response = live.call("GET", path, token=token)
+    assert_conforms("ordersV0.getOrderBuyerInfo", response)
+    return response
+
+
+def test_buyer_info_gives_the_relay_address_of_fba_orders_with_a_restricted_token(
+    shop: LiveSandbox,
+) -> None:
+    placed = place(shop, fulfilled_by="AMAZON", status="SHIPPED", marketplace="FR")
+    refused = buyer_info(shop, placed["order_id"], restricted=False)
+    assert refused.status_code == 403
+    assert "Restricted Data Token" in error_message(refused)
+
+    response = buyer_info(shop, placed["order_id"])
+    assert response.status_code == 200, response.text
+    payload = response.json()["payload"]
+    assert payload["AmazonOrderId"] == placed["order_id"]
+    assert payload["BuyerEmail"] == placed["buyer_email"]
+    assert payload["BuyerEmail"].endswith("@marketplace.amazon.fr")
+
+    pending = place(shop, fulfilled_by="MERCHANT", status="PENDING")
+    assert "BuyerEmail" not in buyer_info(shop, pending["order_id"]).json()["payload"]
+    assert buyer_info(shop, "028-0000000-0000000").status_code == 404
 
 
 def test_proceeds_show_vat_inclusive_amounts_with_the_vat_they_contain(shop: LiveSandbox) -> None:

@@ -212,17 +212,6 @@ def wait(live: LiveSandbox, report_id: str, timeout: float = 10) -> dict[str, An
     raise AssertionError(f"report {report_id} did not finish")
 
 
-def restricted_token(live: LiveSandbox, path: str) -> str:
-    response = live.call(
-        "POST",
-        "/tokens/2021-03-01/restrictedDataToken",
-        json={"restrictedResources": [{"method": "GET", "path": path}]},
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["restrictedDataToken"]
-    return token
-
-
 def document_info(live: LiveSandbox, document_id: str, token: str | None = None) -> dict[str, Any]:
     response = live.call("GET", f"{REPORTS}/documents/{document_id}", token=token)
     assert response.status_code == 200, response.text
@@ -236,7 +225,7 @@ def download(live: LiveSandbox, report: dict[str, Any]) -> bytes:
     document_id = report["reportDocumentId"]
     token = None
     if report["reportType"] == VIDR:
-        token = restricted_token(live, f"{REPORTS}/documents/{document_id}")
+        token = live.rdt("GET", f"{REPORTS}/documents/{document_id}")
     info = document_info(live, document_id, token)
     fetched = httpx.get(info["url"])
     assert fetched.status_code == 200
@@ -473,14 +462,14 @@ def test_the_vat_report_document_needs_a_restricted_data_token(fast: LiveSandbox
     plain = fast.call("GET", path)
     assert plain.status_code == 403
     assert_conforms("reports.getReportDocument", plain)
-    elsewhere = restricted_token(fast, f"{REPORTS}/documents/amzn1.tortuga.4.eu.other")
+    elsewhere = fast.rdt("GET", f"{REPORTS}/documents/amzn1.tortuga.4.eu.other")
     wrong = fast.call("GET", path, token=elsewhere)
     assert wrong.status_code == 403
-    assert document_info(fast, document_id, restricted_token(fast, path))["url"]
+    assert document_info(fast, document_id, fast.rdt("GET", path))["url"]
     bad_flag = fast.call(
         "GET",
         path,
-        token=restricted_token(fast, path),
+        token=fast.rdt("GET", path),
         params={"enableContentEncodingUrlHeader": "yes"},
     )
     assert bad_flag.status_code == 400
@@ -611,7 +600,7 @@ def test_a_big_report_comes_gzip_compressed(fast: LiveSandbox) -> None:
         order = make_order(fast, f"302-6000000-{number:07d}", [item(f"6{number}")], created=start)
         ship(order, f"DBIG{number:05d}")
     report = wait(fast, request_report(fast, VIDR))
-    token = restricted_token(fast, f"{REPORTS}/documents/{report['reportDocumentId']}")
+    token = fast.rdt("GET", f"{REPORTS}/documents/{report['reportDocumentId']}")
     info = document_info(fast, report["reportDocumentId"], token)
     assert info["compressionAlgorithm"] == "GZIP"
     raw = httpx.get(info["url"]).content

@@ -11,6 +11,7 @@ CALLED = {
     "orders.searchOrders",
     "orders.getOrder",
     "ordersV0.confirmShipment",
+    "ordersV0.getOrderBuyerInfo",
     "sellers.getMarketplaceParticipations",
     "sellers.getAccount",
     "tokens.createRestrictedDataToken",

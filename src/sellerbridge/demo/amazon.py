@@ -296,7 +296,7 @@ def _fulfil(
         f"{confirmed.report.failed} failed, {confirmed.unfinished} not verified yet."
     )
 
-    fba = fulfilment.invoice_fba(engine, document_settings, account.id, reporter=reporter)
+    fba = fulfilment.invoice_fba(engine, settings, account.id, reporter=reporter)
     for why in fba.problems:  # "AZ-0000042: the reason"
         order, _, reason = why.partition(": ")
         problems.append(Problem(order, "FBA invoice", reason))

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.dispatch import label_buyer
+from sellerbridge.channels.amazon.fba import buyer_emails
 from sellerbridge.channels.amazon.shipments.confirm import ConfirmationExporter, ConfirmationReport
 from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
@@ -176,10 +177,14 @@ def confirm_until_verified(
 
 
 def invoice_fba(
-    engine: Engine, document_settings: DocumentSettings, account_id: int, *, reporter: Reporter
+    engine: Engine, settings: Settings, account_id: int, *, reporter: Reporter
 ) -> FbaReport:
-    with reporter.track("Invoicing FBA orders", None):
-        return invoice_fba_orders(engine, document_settings, account_id, at=utcnow())
+    with (
+        reporter.track("Invoicing FBA orders", None),
+        buyer_emails(engine, settings, account_id) as lookup,
+    ):
+        return invoice_fba_orders(engine, DocumentSettings.of(settings), account_id,
+                                  at=utcnow(), buyer_emails=lookup)  # fmt: skip
 
 
 def write_files(engine: Engine, folder: Path) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.dispatch import label_buyer
+from sellerbridge.channels.amazon.fba import buyer_emails
 from sellerbridge.channels.amazon.orders.importer import OrderImporter
 from sellerbridge.channels.amazon.shipments.confirm import (
     ConfirmationExporter,
@@ -144,9 +145,13 @@ def fulfil_orders(engine: Engine, settings: Settings) -> str:
     invoiced, busy = 0, []
     for account_id in automatic_accounts(engine):
         try:
-            with exclusive(engine, f"{FBA_INVOICES_LOCK}:{account_id}"):
-                invoiced += invoice_fba_orders(engine, document_settings, account_id,
-                                               at=utcnow()).invoiced  # fmt: skip
+            with (
+                exclusive(engine, f"{FBA_INVOICES_LOCK}:{account_id}"),
+                buyer_emails(engine, settings, account_id) as lookup,
+            ):
+                fba = invoice_fba_orders(engine, document_settings, account_id,
+                                         at=utcnow(), buyer_emails=lookup)  # fmt: skip
+                invoiced += fba.invoiced
         except LockTaken:
             busy.append(f"FBA invoices of account {account_id}")
     done = f"{invoiced} FBA invoice(s)" + (

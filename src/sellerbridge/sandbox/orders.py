@@ -1,5 +1,6 @@
-"""Orders API 2026-01-01 (``searchOrders``, ``getOrder``), Orders v0 ``confirmShipment``, and
-the admin routes that create orders and move them through their lifecycle.
+"""Orders API 2026-01-01 (``searchOrders``, ``getOrder``), Orders v0 ``confirmShipment`` and
+``getOrderBuyerInfo``, and the admin routes that create orders and move them through their
+lifecycle.
 
 A connector's order import and shipment confirmation are where money is lost, so these
 operations keep Amazon's protocol rules rather than answering whatever is asked:
@@ -33,6 +34,10 @@ operations keep Amazon's protocol rules rather than answering whatever is asked:
   changes nothing (a retry after a lost response is safe); with other details it is refused as
   a conflicting repeat — Amazon's behaviour for repeated references is not documented; this is
   the plausible one for a reference that "uniquely identifies a package within an order".
+- ``getOrderBuyerInfo`` (restricted: it needs a Restricted Data Token) gives the buyer's relay
+  address for FBA orders too — the 2026 ``buyerEmail`` is FBM only —, but not while an order is
+  pending (as v0 documents buyer information: for unshipped, partially shipped and shipped
+  orders).
 
 Admin routes: ``POST /_sandbox/orders`` places one order from a partial description
 (:class:`~.generator.OrderSpec`), ``POST /_sandbox/orders/generate`` generates ``count`` orders,
@@ -486,6 +491,14 @@ def _own_order(call: Call, order_id: str) -> Order:
 def get_order(call: Call) -> Reply:
     order = _own_order(call, call.path["orderId"])
     return Reply(body={"order": render_order(order, _included_data(call), call.now)})
+
+
+@api.operation("ordersV0.getOrderBuyerInfo", restricted=True)
+def get_order_buyer_info(call: Call) -> Reply:
+    order = _own_order(call, call.path["orderId"])
+    available = order.status not in (FulfillmentStatus.PENDING, FulfillmentStatus.CANCELLED)
+    info = {"AmazonOrderId": order.order_id, "BuyerEmail": order.buyer_email if available else None}
+    return Reply(body={"payload": _without_none(info)})
 
 
 # --- Orders API v0: confirmShipment ------------------------------------------------------------

@@ -94,6 +94,7 @@ from sellerbridge.channels.amazon.spapi.models.orders import (
 )
 from sellerbridge.channels.amazon.spapi.models.orders_v0 import (
     ConfirmShipmentRequest,
+    GetOrderBuyerInfoResponse,
     PackageDetail,
 )
 from sellerbridge.channels.amazon.spapi.models.sellers import (
@@ -447,6 +448,24 @@ class SpApiClient:
             json=request.body(),
             idempotent=False,
         )
+
+    def get_order_buyer_email(self, order_id: str) -> str | None:
+        """``getOrderBuyerInfo`` (Orders API v0, restricted): the buyer's anonymised relay
+        address, or ``None`` when Amazon gives none.
+
+        The Orders API 2026 gives ``buyerEmail`` for FBM orders only; v0 still gives it for FBA
+        orders, which is how an FBA invoice can be e-mailed. Amazon deprecated v0 (to be
+        migrated by 2027-03-27); after that an FBA invoice reaches the buyer by upload.
+        """
+        operation = "ordersV0.getOrderBuyerInfo"
+        response = self.call(
+            operation,
+            "GET",
+            f"/orders/v0/orders/{quote(order_id, safe='')}/buyerInfo",
+            restricted=True,
+        )
+        payload = self._parse(GetOrderBuyerInfoResponse, operation, response).payload
+        return payload.buyer_email if payload is not None else None
 
     def get_marketplace_participations(self) -> list[MarketplaceParticipation]:
         """The marketplaces the seller takes part in (suspended ones included)."""

@@ -13,10 +13,11 @@ API v2026-01-01 and ``ordersV0`` the Orders API v0.
 from __future__ import annotations
 
 DEFAULT_PLANS: dict[str, tuple[float, int]] = {
-    # Orders API v2026-01-01 (reading) and v0 (shipment confirmation)
+    # Orders API v2026-01-01 (reading) and v0 (shipment confirmation, FBA buyers' addresses)
     "orders.searchOrders": (0.0056, 20),
     "orders.getOrder": (0.5, 30),
     "ordersV0.confirmShipment": (2.0, 10),
+    "ordersV0.getOrderBuyerInfo": (0.5, 30),
     # Sellers
     "sellers.getMarketplaceParticipations": (0.016, 15),
     "sellers.getAccount": (0.016, 15),

@@ -1,6 +1,7 @@
-"""Orders API v0 ``confirmShipment``: the request sellerbridge sends.
+"""Orders API v0: the ``confirmShipment`` request sellerbridge sends, and the
+``getOrderBuyerInfo`` answer it reads.
 
-A request model, unlike the response models beside it, is strict (``extra="forbid"``): a typo in
+A request model, unlike the response models, is strict (``extra="forbid"``): a typo in
 a field name must fail here, not be dropped silently and arrive at Amazon as a missing field.
 Serialised with :meth:`ConfirmShipmentRequest.body` (Amazon's names, ``None`` left out).
 """
@@ -64,3 +65,19 @@ class ConfirmShipmentRequest(_Request):
         """The JSON body as Amazon reads it."""
         body: dict[str, Any] = self.model_dump(by_alias=True, exclude_none=True, mode="json")
         return body
+
+
+class OrderBuyerInfo(BaseModel):
+    """``getOrderBuyerInfo``'s payload, as far as sellerbridge reads it: the buyer's anonymised
+    relay address (Buyer-Seller Messaging forwards mail to it)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    amazon_order_id: str = Field(alias="AmazonOrderId")
+    buyer_email: str | None = Field(default=None, alias="BuyerEmail")
+
+
+class GetOrderBuyerInfoResponse(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    payload: OrderBuyerInfo | None = None
