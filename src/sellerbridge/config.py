@@ -152,6 +152,11 @@ class Settings(BaseSettings):
         description="Let the worker dispatch released orders by itself (Autoversand): "
         "delivery note and invoice, and the shipment once a label is bought.",
     )
+    partial_shipments: bool = Field(
+        default=False,
+        description="Let the automatic dispatch ship what is in stock and the rest when it "
+        "arrives (Teillieferung); otherwise an order waits until all of its stock is there.",
+    )
     shipping_methods: dict[str, str] = Field(
         default_factory=dict,
         description="Shipping method per Amazon service level, for parcels shipped without "

@@ -114,7 +114,12 @@ def erp_order(shop: Shop, amazon_order_id: str) -> SalesOrder:
             select(SalesOrder)
             .join(AmazonOrderBinding, AmazonOrderBinding.order_id == SalesOrder.id)
             .where(AmazonOrderBinding.amazon_order_id == amazon_order_id)
-            .options(selectinload(SalesOrder.lines).selectinload(SalesOrderLine.article))
+            .options(
+                selectinload(SalesOrder.lines)
+                .selectinload(SalesOrderLine.article)
+                .selectinload(Article.components),
+                selectinload(SalesOrder.lines).selectinload(SalesOrderLine.reservations),
+            )
         ).one()
         uow.commit()
     return order
@@ -204,7 +209,7 @@ def test_the_rule_picks_the_service_and_the_label_is_the_one_amazon_recorded(
     with buying(shop, monkeypatch) as (provider, offers):
         order = erp_order(shop, amazon_order_id)
         labels: LabelProvider = provider
-        label = labels.buy_label(order, Parcel.rest_of(order), rule)
+        label = labels.buy_label(order, Parcel.ready_of(order), rule)
         (result,) = offers.results
         chosen = expected_choice(result.shipping_service_list, order, rule)
 
@@ -233,7 +238,7 @@ def test_the_two_rules_choose_differently_for_a_small_parcel(
     amazon_order_id = place_and_import(shop, deliver_by=False)
     with buying(shop, monkeypatch) as (provider, _):
         order = erp_order(shop, amazon_order_id)
-        details = provider.shipment_details(order, Parcel.rest_of(order))
+        details = provider.shipment_details(order, Parcel.ready_of(order))
         with shop.client() as client:
             result = client.get_eligible_shipment_services(
                 GetEligibleShipmentServicesRequest(shipment_request_details=details)
@@ -259,7 +264,7 @@ def test_unavailable_carriers_and_unaccepted_terms_say_what_to_do(
     with buying(shop, monkeypatch) as (provider, _):
         order = erp_order(shop, amazon_order_id)
         with pytest.raises(NoCarrierAvailable) as raised:
-            provider.buy_label(order, Parcel.rest_of(order), "cheapest")
+            provider.buy_label(order, Parcel.ready_of(order), "cheapest")
 
     message = str(raised.value)
     assert order.number in message
@@ -285,7 +290,7 @@ def test_terms_refused_at_purchase_say_what_to_do(
     with buying(shop, monkeypatch, after_rating=withdraw_terms) as (provider, _):
         order = erp_order(shop, amazon_order_id)
         with pytest.raises(NoCarrierAvailable, match="Seller Central") as raised:
-            provider.buy_label(order, Parcel.rest_of(order), "cheapest")
+            provider.buy_label(order, Parcel.ready_of(order), "cheapest")
 
     assert "terms and conditions" in str(raised.value)
     assert sandbox_labels(shop) == []
@@ -305,7 +310,7 @@ def test_an_order_past_its_dates_still_ships_with_the_fastest_service(
 
     with buying(shop, monkeypatch) as (provider, offers):
         order = erp_order(shop, amazon_order_id)
-        label = provider.buy_label(order, Parcel.rest_of(order), "cheapest")
+        label = provider.buy_label(order, Parcel.ready_of(order), "cheapest")
 
     first, last = offers.results[0], offers.results[-1]
     assert first.shipping_service_list  # services were offered, just none in time

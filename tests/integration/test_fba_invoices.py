@@ -16,8 +16,17 @@ from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.fba import buyer_emails
 from sellerbridge.config import Settings, SmtpSettings
 from sellerbridge.core.clock import utcnow
-from sellerbridge.db.models import Document, DocumentMail
-from sellerbridge.services import documents, mailing
+from sellerbridge.core.stock import MovementKind
+from sellerbridge.core.warehouses import WarehouseKind
+from sellerbridge.db.models import (
+    Article,
+    Document,
+    DocumentMail,
+    StockLevelRecord,
+    StockMovement,
+    Warehouse,
+)
+from sellerbridge.services import documents, mailing, stock
 from sellerbridge.services.alerts import open_alerts
 from sellerbridge.services.fba import ALERT, FbaReport, invoice_fba_orders
 from tests.amazon import FAST, Shop
@@ -131,3 +140,39 @@ def test_an_address_amazon_cannot_give_now_holds_the_invoice_for_the_next_run(
     assert mailing.send_due_mails(shop.engine, mail_settings(shop, server)) == 1
     with shop.uow as uow:
         assert open_alerts(uow.session) == []
+
+
+def test_an_fba_sale_is_booked_out_of_the_fba_warehouse_where_its_stock_is_tracked(
+    start_shop: Callable[..., Shop],
+) -> None:
+    shop = start_shop()
+    shop.sync()  # whatever the sandbox made first
+    with shop.uow as uow:
+        fba = uow.session.scalars(
+            select(Warehouse).where(Warehouse.kind == WarehouseKind.FBA)
+        ).one()
+        tracked = uow.session.scalars(select(Article).where(Article.number == "SB-0003")).one()
+        # What the FBA inventory import records: Amazon holds 10 units of SB-0003.
+        stock.book_movement(uow.session, article=tracked, warehouse=fba, kind=MovementKind.RECEIPT,
+                            quantity=10, actor="test")  # fmt: skip
+        uow.commit()
+    order_id = shop.place(marketplace="DE", fulfilled_by="AMAZON", status="SHIPPED",
+                          items=[{"sku": "SB-0003-FBA", "quantity": 3},
+                                 {"sku": "SB-0006-FBA", "quantity": 1}])  # fmt: skip
+    shop.sync()
+
+    erp = shop.erp(order_id)
+    assert erp.state == "shipped"
+    with shop.uow as uow:
+        levels = {
+            level.article.number: level.on_hand
+            for level in uow.session.scalars(
+                select(StockLevelRecord).where(StockLevelRecord.warehouse_id == fba.id)
+            )
+        }
+        assert levels == {"SB-0003": 7}  # untracked SB-0006 gets no stock row
+        (movement,) = uow.session.scalars(
+            select(StockMovement).where(StockMovement.kind == MovementKind.SHIPMENT)
+        ).all()
+        assert (movement.quantity, movement.warehouse_id) == (-3, fba.id)
+        assert movement.reference == erp.number

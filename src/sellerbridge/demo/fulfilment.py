@@ -149,6 +149,7 @@ def dispatch_with_labels(
             batch_size=max(total, 1),  # one batch: an order that fails is not taken again
             buy_label=buy_label,
             on_order=count,
+            partial=settings.partial_shipments,
         )
 
 

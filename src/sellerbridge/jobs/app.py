@@ -162,7 +162,8 @@ def fulfil_orders(engine: Engine, settings: Settings) -> str:
     try:
         with exclusive(engine, DISPATCH_LOCK), label_buyer(engine, settings) as buy_label:
             report = dispatch(engine, document_settings, actor="job:dispatch", at=utcnow(),
-                              buy_label=buy_label)  # fmt: skip
+                              buy_label=buy_label,
+                              partial=settings.partial_shipments)  # fmt: skip
     except LockTaken:
         return f"{done}; dispatch running elsewhere"
     for number, why in report.failed:

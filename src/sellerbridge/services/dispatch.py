@@ -10,6 +10,12 @@ never told of a parcel without one. An order that cannot go (no label service fi
 merchant's details are incomplete) is left released and reported; the others are not held up
 by it. Buying a label talks to the carrier, so it happens before the transaction: a
 transaction that fails afterwards leaves a bought label unused, named in the report.
+
+With ``partial`` (the ``partial_shipments`` setting, Teillieferung) an open order is released
+as soon as some of its stock is reserved, and a parcel takes what is there: its own delivery
+note lists the parcel, the invoice (issued with the first parcel) the whole order. A partially
+shipped order with a label source goes again when more of its stock arrives; one without waits
+for `sellerbridge ship` as before.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, exists, false, or_, select
+from sqlalchemy import Engine, and_, exists, false, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from sellerbridge.core.documents import DocumentKind
 from sellerbridge.core.errors import DomainError
@@ -60,28 +67,41 @@ def dispatch(
     batch_size: int = 100,
     buy_label: LabelBuyer | None = None,
     on_order: Callable[[str], None] | None = None,
+    partial: bool = False,
 ) -> DispatchReport:
-    """Release the open orders whose stock is complete, then dispatch up to ``batch_size``
-    released orders; see the module docstring. Orders past their ship-by date get an alert."""
+    """Release the open orders whose stock is complete (``partial``: present in part), then
+    dispatch up to ``batch_size`` orders; see the module docstring. Orders past their ship-by
+    date get an alert."""
     uow = UnitOfWork(engine)
-    report = DispatchReport(released=release_ready_orders(engine, actor=actor))
+    report = DispatchReport(released=release_ready_orders(engine, actor=actor, partial=partial))
+    labelled = exists().where(AmazonOrderBinding.order_id == SalesOrder.id)
     with uow:
         numbers = list(
             uow.session.scalars(
                 select(SalesOrder.number)
                 .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
                 .where(
-                    SalesOrder.state == OrderState.RELEASED,
                     SalesChannel.fulfilled_externally.is_(False),
-                    # An order whose documents are ready and that gets no label here waits for
-                    # its tracking number; taking it again would only fill the batch.
                     or_(
-                        ~exists().where(
-                            Document.order_id == SalesOrder.id,
-                            Document.kind == DocumentKind.DELIVERY_NOTE,
+                        and_(
+                            SalesOrder.state == OrderState.RELEASED,
+                            # An order whose documents are ready and that gets no label here
+                            # waits for its tracking number; taking it again would only fill
+                            # the batch.
+                            or_(
+                                ~exists().where(
+                                    Document.order_id == SalesOrder.id,
+                                    Document.kind == DocumentKind.DELIVERY_NOTE,
+                                ),
+                                labelled if buy_label else false(),
+                            ),
                         ),
-                        exists().where(AmazonOrderBinding.order_id == SalesOrder.id)
-                        if buy_label
+                        and_(
+                            SalesOrder.state == OrderState.PARTIALLY_SHIPPED,
+                            labelled,
+                            _has_reserved_stock(),
+                        )
+                        if partial and buy_label
                         else false(),
                     ),
                 )
@@ -107,10 +127,28 @@ def dispatch(
     return report
 
 
-def release_ready_orders(engine: Engine, *, actor: str) -> list[str]:
-    """Release every open order the merchant ships whose stock is all reserved (no holds: an
-    order on hold is not open)."""
+def _has_reserved_stock() -> ColumnElement[bool]:
+    """The order has stock reserved for it (units that can ship now)."""
+    return (
+        exists()
+        .where(
+            SalesOrderLine.order_id == SalesOrder.id,
+            StockReservation.order_line_id == SalesOrderLine.id,
+            StockReservation.reserved > 0,
+        )
+        .correlate(SalesOrder)
+    )
+
+
+def release_ready_orders(engine: Engine, *, actor: str, partial: bool = False) -> list[str]:
+    """Release every open order the merchant ships whose stock is all reserved (``partial``:
+    some of it). No holds: an order on hold is not open."""
     uow = UnitOfWork(engine)
+    complete = ~exists().where(
+        SalesOrderLine.order_id == SalesOrder.id,
+        StockReservation.order_line_id == SalesOrderLine.id,
+        StockReservation.reserved < StockReservation.wanted,
+    ).correlate(SalesOrder)
     with uow:
         ready = list(
             uow.session.scalars(
@@ -119,13 +157,7 @@ def release_ready_orders(engine: Engine, *, actor: str) -> list[str]:
                 .where(
                     SalesOrder.state == OrderState.OPEN,
                     SalesChannel.fulfilled_externally.is_(False),
-                    ~exists()
-                    .where(
-                        SalesOrderLine.order_id == SalesOrder.id,
-                        StockReservation.order_line_id == SalesOrderLine.id,
-                        StockReservation.reserved < StockReservation.wanted,
-                    )
-                    .correlate(SalesOrder),
+                    or_(complete, _has_reserved_stock()) if partial else complete,
                 )
                 .order_by(SalesOrder.id)
             )
@@ -133,7 +165,8 @@ def release_ready_orders(engine: Engine, *, actor: str) -> list[str]:
     released = []
     for number in ready:
         try:
-            if orders.release_order(uow, number, actor=actor) is OrderState.RELEASED:
+            state = orders.release_order(uow, number, actor=actor, partial=partial)
+            if state is OrderState.RELEASED:
                 released.append(number)
         except DomainError:
             continue  # it changed meanwhile (stock counted away): it waits for the next run
@@ -165,12 +198,18 @@ def _dispatch_one(
     session = uow.session
     # Stock rows, then the order: the lock order of every use case (docs/architecture.md).
     order = stock.lock_order_with_stock(session, number)
-    if order.state is not OrderState.RELEASED:
+    if order.state not in (OrderState.RELEASED, OrderState.PARTIALLY_SHIPPED):
         raise DomainError(f"Order {number} is {order.state.label} now; it was left alone.")
     kinds = {document.kind for document in documents.documents_of(session, number)}
-    if DocumentKind.DELIVERY_NOTE not in kinds:
+    follow_up = package is not None and order.state is OrderState.PARTIALLY_SHIPPED
+    if DocumentKind.DELIVERY_NOTE not in kinds or follow_up:
+        ready = {line.position: units for line in order.lines if (units := stock.ready_units(line))}
+        contents = dict(package.lines) if package and package.lines is not None else ready
+        whole = not follow_up and contents == {
+            line.position: line.quantity - line.shipped_quantity for line in order.lines
+        }
         documents.issue_delivery_note(session, number, settings=document_settings, actor=actor,
-                                      at=at)  # fmt: skip
+                                      at=at, quantities=None if whole else contents)  # fmt: skip
     if documents.current_invoice(session, order) is None:
         documents.issue_invoice(session, number, settings=document_settings, actor=actor, at=at)
     if package is not None:

@@ -129,9 +129,20 @@ def issue_invoice(
 
 
 def issue_delivery_note(
-    session: Session, order_number: str, *, settings: DocumentSettings, actor: str, at: datetime
+    session: Session,
+    order_number: str,
+    *,
+    settings: DocumentSettings,
+    actor: str,
+    at: datetime,
+    quantities: Mapping[int, int] | None = None,
 ) -> Document:
-    """Issue the delivery note of an order: what is in the parcel, without prices."""
+    """Issue the delivery note of an order: what is in the parcel, without prices.
+
+    Without ``quantities`` it lists the whole order, once. With them (line position → units)
+    it lists one parcel of a partial shipment: as many as there are parcels, each within the
+    units still to ship.
+    """
     order = _order(session, order_number)
     if order.channel.fulfilled_externally:
         raise DomainError(
@@ -143,13 +154,15 @@ def issue_delivery_note(
             "order.",
             hint="Release it first: `sellerbridge orders release`.",
         )
-    existing = _documents(session, order, DocumentKind.DELIVERY_NOTE)
-    if existing:
+    if quantities is not None:
+        lines = _parcel_lines(order, quantities)
+    elif existing := _documents(session, order, DocumentKind.DELIVERY_NOTE):
         raise DomainError(
             f"Order {order.number} has delivery note {existing[0].number} already.",
             hint=f"Write it again with `sellerbridge documents pdf {existing[0].number}`.",
         )
-    lines = [_line_of(line) for line in order.lines]
+    else:
+        lines = [_line_of(line) for line in order.lines]
     return _issue(session, order, DocumentKind.DELIVERY_NOTE, lines, settings=settings,
                   actor=actor, at=at)  # fmt: skip
 
@@ -264,6 +277,30 @@ def _line_of(line: SalesOrderLine) -> _Line:
     return _Line(line.id, None, line.description, line.quantity, line.tax_rate, line.net,
                  line.tax, line.gross, line.article_number, line.unit_price_net,
                  line.discount)  # fmt: skip
+
+
+def _parcel_lines(order: SalesOrder, quantities: Mapping[int, int]) -> list[_Line]:
+    """The lines of a parcel of ``order``: ``quantities`` (position → units) of its open units,
+    amounts in proportion (a delivery note prints none; they are kept for the record)."""
+    by_position = {line.position: line for line in order.lines}
+    lines = []
+    for position, units in sorted(quantities.items()):
+        line = by_position.get(position)
+        if line is None or not 0 < units <= line.quantity - line.shipped_quantity:
+            raise InvalidInput(
+                "quantities", f"line {position} of order {order.number} has no {units} unit(s) "
+                "still to ship",
+            )  # fmt: skip
+        net, tax, gross = (
+            quantize(amount * units / line.quantity, order.currency)
+            for amount in (line.net, line.tax, line.gross)
+        )
+        lines.append(_Line(line.id, None, line.description, units, line.tax_rate, net, tax,
+                           gross, line.article_number, line.unit_price_net,
+                           line.discount))  # fmt: skip
+    if not lines:
+        raise InvalidInput("quantities", "name at least one line of the parcel")
+    return lines
 
 
 def _charge_line(charge: SalesOrderCharge) -> _Line:

@@ -167,7 +167,7 @@ def place_order(session: Session, new: NewOrder, *, actor: str, at: datetime) ->
     for code, reason in holds:
         add_hold(order, code, reason, actor=actor, at=at)
     if new.ships_without_warehouse and not holds:
-        _shipped_without_warehouse(order, actor=actor, at=at)
+        _shipped_without_warehouse(session, order, actor=actor, at=at)
     if not new.ships_without_warehouse:
         stock.reserve_order(session, order, actor=actor, at=at)
     return order
@@ -179,13 +179,16 @@ SHIPPED_OUTSIDE = (
 )
 
 
-def _shipped_without_warehouse(order: SalesOrder, *, actor: str, at: datetime) -> None:
-    """Shipped by the channel (Amazon FBA) or outside sellerbridge: straight to shipped."""
-    why = (
-        f"Shipped by {order.channel.name}."
-        if order.channel.fulfilled_externally
-        else "Shipped outside sellerbridge; no stock was booked out."
-    )
+def _shipped_without_warehouse(
+    session: Session, order: SalesOrder, *, actor: str, at: datetime
+) -> None:
+    """Shipped by the channel (Amazon FBA: booked out of its warehouse where that is tracked)
+    or outside sellerbridge (nothing booked out): straight to shipped."""
+    if order.channel.fulfilled_externally:
+        why = f"Shipped by {order.channel.name}."
+        stock.book_channel_shipment(session, order, actor=actor, at=at)
+    else:
+        why = "Shipped outside sellerbridge; no stock was booked out."
     for target in (OrderState.RELEASED, OrderState.SHIPPED):
         change_state(order, target, actor=actor, at=at, why=why)
 
@@ -493,12 +496,13 @@ def _check_resolvable(order: SalesOrder, codes: list[str]) -> None:
         )
 
 
-def release_order(uow: UnitOfWork, number: str, *, actor: str) -> OrderState:
+def release_order(uow: UnitOfWork, number: str, *, actor: str, partial: bool = False) -> OrderState:
     """Let an order go on: resolve its holds, then release it to the warehouse.
 
     A held order's holds are resolved by the person releasing it — except that a line whose
     article is still unknown keeps it on hold until the SKU is mapped. An open order is
-    released when all of its stock is reserved; an order its channel ships itself (FBA), or
+    released when all of its stock is reserved (``partial``: when some of it is, so that what is
+    there can ship); an order its channel ships itself (FBA), or
     one held because it was shipped elsewhere, goes on to shipped (giving back what it had
     reserved). Returns the state the order ends in.
     """
@@ -514,8 +518,8 @@ def release_order(uow: UnitOfWork, number: str, *, actor: str) -> OrderState:
         missing = _missing_stock(order)
         if order.channel.fulfilled_externally or shipped_elsewhere:
             stock.release_reservations(uow.session, order, actor=actor, at=now)
-            _shipped_without_warehouse(order, actor=actor, at=now)
-        elif not missing:
+            _shipped_without_warehouse(uow.session, order, actor=actor, at=now)
+        elif not missing or (partial and any(stock.ready_units(line) for line in order.lines)):
             change_state(order, OrderState.RELEASED, actor=actor, at=now)
         elif not held:
             raise DomainError(

@@ -178,6 +178,18 @@ def _article_needs(article: Article, quantity: int) -> list[_Need]:
     return [_Need(article, quantity)] if article.stock_tracked else []
 
 
+def ready_units(line: SalesOrderLine) -> int:
+    """The units of ``line`` still to ship whose stock is reserved (every open unit of an
+    article without tracked stock; for a bundle, the units all its components are there for)."""
+    reserved = {reservation.article_id: reservation.reserved for reservation in line.reservations}
+    return min(
+        [
+            line.quantity - line.shipped_quantity,
+            *(reserved.get(need.article.id, 0) // need.quantity for need in _needs(line, 1)),
+        ]
+    )
+
+
 def reserve_order(session: Session, order: SalesOrder, *, actor: str, at: datetime) -> None:
     """Create the reservations of every line and reserve what is available now.
 
@@ -309,6 +321,48 @@ def ship_line(
             )
         )
     line.shipped_quantity += quantity
+
+
+def book_channel_shipment(session: Session, order: SalesOrder, *, actor: str, at: datetime) -> None:
+    """Book out of the channel's own warehouse (Amazon FBA) the units the channel shipped for
+    ``order`` — for the articles whose stock is tracked there, i.e. that have a stock level in
+    it (the FBA inventory import makes them); others are left alone.
+
+    Never below zero: the warehouse mirrors the channel's own figures, which may already count
+    the sale, and its next inventory import sets them again.
+    """
+    needs = [need for line in order.lines for need in _needs(line, line.quantity)]
+    tracked = set(
+        session.scalars(
+            select(StockLevelRecord.article_id).where(
+                StockLevelRecord.warehouse_id == order.warehouse.id,
+                StockLevelRecord.article_id.in_({need.article.id for need in needs}),
+            )
+        )
+    )
+    if not tracked:
+        return
+    levels = _lock_levels(
+        session, (need.article for need in needs if need.article.id in tracked), order.warehouse
+    )
+    for need in needs:
+        level = levels.get(need.article.id)
+        if level is None or level.on_hand <= 0:
+            continue
+        quantity = min(need.quantity, level.on_hand)
+        level.on_hand -= quantity
+        session.add(
+            StockMovement(
+                at=at,
+                article=need.article,
+                warehouse=order.warehouse,
+                kind=MovementKind.SHIPMENT,
+                quantity=-quantity,
+                reason=f"Shipped by {order.channel.name}.",
+                reference=order.number,
+                actor=actor,
+            )
+        )
 
 
 def lock_stock(session: Session, articles: Iterable[Article], warehouse: Warehouse) -> None:

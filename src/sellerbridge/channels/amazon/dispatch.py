@@ -19,6 +19,7 @@ from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.labels import AmazonLabelProvider, LabelRule, Parcel, ShipFrom
 from sellerbridge.channels.amazon.spapi import SpApiClient
 from sellerbridge.config import Settings
+from sellerbridge.core.errors import DomainError
 from sellerbridge.db.models import AmazonAccount, AmazonOrderBinding, SalesOrder, SalesOrderLine
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.secrets import secret_box
@@ -65,7 +66,9 @@ def label_buyer(engine: Engine, settings: Settings) -> Iterator[LabelBuyer]:
                     return None
                 account = uow.session.get_one(AmazonAccount, binding.account_id)
                 provider = AmazonLabelProvider(client(account), ship_from, settings)
-                parcel = Parcel.rest_of(order)
+                parcel = Parcel.ready_of(order)
+                if not parcel.lines:
+                    raise DomainError(f"No unit of order {number} has its stock reserved now.")
                 # Keep what was read: the unit of work's rollback would expire it.
                 uow.session.expunge_all()
             label = provider.buy_label(order, parcel, rule_for(order.service_level, settings))
@@ -73,6 +76,9 @@ def label_buyer(engine: Engine, settings: Settings) -> Iterator[LabelBuyer]:
                 carrier=label.carrier,
                 tracking_number=label.tracking_number,
                 shipping_method=label.service,
+                lines={
+                    parcel_line.line.position: parcel_line.quantity for parcel_line in parcel.lines
+                },
                 # Amazon's guide: a Buy Shipping label confirms the shipment by itself.
                 label=Label(label.content, label.format, label.reference, confirms_shipment=True),
             )

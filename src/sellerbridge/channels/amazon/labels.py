@@ -52,6 +52,7 @@ from sellerbridge.channels.amazon.spapi.models.merchant_fulfillment import (
 from sellerbridge.config import SellerSettings, Settings
 from sellerbridge.core.errors import DomainError
 from sellerbridge.db.models import SalesOrder, SalesOrderLine
+from sellerbridge.services import stock
 
 log = structlog.get_logger("sellerbridge.labels")
 
@@ -105,13 +106,14 @@ class Parcel:
     dimensions: Dimensions | None = None
 
     @classmethod
-    def rest_of(cls, order: SalesOrder) -> Parcel:
-        """Every unit of ``order`` not shipped yet, in one parcel."""
+    def ready_of(cls, order: SalesOrder) -> Parcel:
+        """Every unit of ``order`` still to ship whose stock is reserved, in one parcel (all
+        the open units, unless the order ships in parts)."""
         return cls(
             tuple(
-                ParcelLine(line, line.quantity - line.shipped_quantity)
+                ParcelLine(line, units)
                 for line in order.lines
-                if line.quantity > line.shipped_quantity
+                if (units := stock.ready_units(line)) > 0
             )
         )
 
