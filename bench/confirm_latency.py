@@ -20,7 +20,7 @@ Measured on the 2-core development machine (SQLite, time scale 20, 30 orders, on
 - ``--minute-only`` (Huey's periodic task alone): 30 of 30 verified,
   median 43.4 s, p95 63.7 s, max 65.2 s (target missed)
 
-Hence the watcher in ``sellerbridge run`` (``jobs.app.watch_confirmations``), with the minute's
+Hence the watcher in ``sellerbridge run`` (``jobs.app.watch_due_work``), with the minute's
 task kept as the safety net.
 
     .venv/bin/python bench/confirm_latency.py [--orders 30] [--interval 1.5] [--time-scale 20]

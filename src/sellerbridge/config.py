@@ -152,6 +152,29 @@ class Settings(BaseSettings):
         description="Let the worker dispatch released orders by itself (Autoversand): "
         "delivery note and invoice, and the shipment once a label is bought.",
     )
+    stock_full_reconcile_hours: float = Field(
+        default=12,
+        gt=0,
+        description="How often Amazon's FBM quantities are read back in full (a listings "
+        "report per marketplace) and every difference sent again.",
+    )
+    stock_patch_limit: int = Field(
+        default=20,
+        ge=0,
+        description="Up to this many changed SKUs go out one by one with patchListingsItem "
+        "(seconds); more go in JSON_LISTINGS_FEED batches. A sell-out (0) always goes at once.",
+    )
+    stock_untracked_quantity: int = Field(
+        default=100,
+        ge=0,
+        description="The quantity offered of an article without tracked stock (a service, a "
+        "made-to-order item); a SKU's maximum caps it.",
+    )
+    fba_inventory_minutes: float = Field(
+        default=30,
+        gt=0,
+        description="How often FBA inventory is imported into the FBA warehouse.",
+    )
     partial_shipments: bool = Field(
         default=False,
         description="Let the automatic dispatch ship what is in stock and the rest when it "

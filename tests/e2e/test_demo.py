@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sellerbridge.core.documents import DocumentKind
 from sellerbridge.core.orders import OrderState
 from sellerbridge.db.models import (
+    AmazonOffer,
     AmazonOrderBinding,
     ConfirmationStatus,
     Document,
@@ -228,3 +229,25 @@ def test_the_demo_never_deletes_a_directory_it_did_not_make(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "is not a sellerbridge demo workspace" in result.stderr
     assert (precious / "invoices.pdf").read_text() == "keep me"
+
+
+def test_the_demo_sends_the_stock_and_amazon_shows_it(demo: Demo) -> None:
+    sent = re.search(r"Sent the stock to Amazon: .* new FBM quantities for (\d+) SKU\(s\) .*: "
+                     r"(\d+) offer\(s\) accepted, (\d+) refused", demo.said)  # fmt: skip
+    assert sent is not None
+    assert int(sent.group(1)) > 0
+    assert int(sent.group(2)) > 0
+    assert sent.group(3) == "0"
+    amazon = Sandbox.load_state(demo.workspace / "sandbox-state.json")
+    assert amazon is not None
+    (listings,) = amazon.listings.listings.values()
+    with demo.session() as session:
+        offers = session.scalars(
+            select(AmazonOffer).where(
+                AmazonOffer.fulfillment == Fulfillment.FBM, AmazonOffer.listed.is_(True)
+            )
+        ).all()
+    assert offers
+    for offer in offers:  # what Amazon shows is what sellerbridge last had acknowledged
+        shown = listings[offer.seller_sku].quantities.get(offer.marketplace_id)
+        assert (offer.seller_sku, shown) == (offer.seller_sku, offer.sent_quantity)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import time
@@ -10,8 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema.exceptions import best_match
 
-from sellerbridge.sandbox import spec
+from sellerbridge.sandbox import feeds, spec
 from tests.sandbox.harness import LiveSandbox, assert_conforms
 
 DE, FR, US = "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "ATVPDKIKX0DER"
@@ -492,3 +496,210 @@ def test_get_feeds_pages_newest_first(fast: LiveSandbox) -> None:
         {"nextToken": "garbage"},
     ):
         assert get_feeds(fast, **params).status_code == 400, params
+
+
+# --- checking messages quickly, with the schema's verdict -------------------------------------
+
+JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=6,
+)
+# Values at the edges of what the message schema allows.
+EDGES = st.sampled_from(
+    [0, 1, -1, 2_147_483_647, 2_147_483_648, 1.0, True, "", "x", [], [{}], [1], {}, {"a": 1}]
+) | st.sampled_from(
+    ["PATCH", "DELETE", "UPDATE", "PARTIAL_UPDATE", "LISTING", "LISTING_OFFER_ONLY", "merge"]
+)
+MESSAGE_FIELDS = (
+    "messageId", "sku", "operationType", "productType", "requirements", "attributes", "patches",
+)  # fmt: skip
+PATCH_FIELDS = ("op", "path", "value")
+
+
+def base_messages() -> list[dict[str, Any]]:
+    """One valid message of each shape a connector sends."""
+    return [
+        stock_message(1, "SB-0001", 5),
+        {"messageId": 2, "sku": "SB-0002", "operationType": "DELETE"},
+        {
+            "messageId": 3,
+            "sku": "SB-0004",
+            "operationType": "PARTIAL_UPDATE",
+            "productType": "TEA",
+            "attributes": {"item_name": [{"value": "Rooibos"}]},
+        },
+        {
+            "messageId": 4,
+            "sku": "SB-0005",
+            "operationType": "UPDATE",
+            "productType": "TEA",
+            "requirements": "LISTING",
+            "attributes": {"item_name": [{"value": "Rooibos"}]},
+        },
+        {
+            "messageId": 5,
+            "sku": "SB-0007",
+            "operationType": "PATCH",
+            "productType": "PRODUCT",
+            "patches": [
+                {"op": "merge", "path": "/attributes/fulfillment_availability", "value": []},
+                {"op": "delete", "path": "/attributes/bullet_point"},
+            ],
+        },
+    ]
+
+
+@st.composite
+def mutated_message(draw: st.DrawFn) -> Any:
+    """A valid message with a few fields removed or replaced, or no message at all."""
+    if draw(st.integers(0, 20)) == 0:
+        return draw(JSON_VALUES)
+    message: dict[str, Any] = copy.deepcopy(draw(st.sampled_from(base_messages())))
+    for _ in range(draw(st.integers(0, 3))):
+        target: dict[str, Any] = message
+        patches = message.get("patches")
+        if isinstance(patches, list) and patches and isinstance(patches[0], dict):
+            target = patches[0] if draw(st.booleans()) else message
+        name = draw(st.sampled_from(PATCH_FIELDS if target is not message else MESSAGE_FIELDS))
+        if draw(st.integers(0, 3)) == 0:
+            target.pop(name, None)
+        else:
+            target[name] = draw(EDGES | JSON_VALUES)
+    if draw(st.integers(0, 10)) == 0:
+        message[draw(st.text(max_size=3))] = draw(JSON_VALUES)
+    return message
+
+
+def reference_problems(document: Any) -> tuple[list[Any], dict[int, Any]]:
+    """The errors as the whole feed schema gives them: outside the messages, and the first one
+    of each message (how processing read them before messages were checked one by one)."""
+    by_message: dict[int, Any] = {}
+    whole: list[Any] = []
+    for problem in spec.document_schema("feeds/listings-feed-schema-v2").iter_errors(document):
+        path = list(problem.absolute_path)
+        if len(path) >= 2 and path[0] == "messages" and isinstance(path[1], int):
+            by_message.setdefault(path[1], problem)
+        else:
+            whole.append(problem)
+    return whole, by_message
+
+
+def described(problem: Any) -> tuple[Any, ...] | None:
+    """What processing reads from an error: where, what, and the message of its best match."""
+    if problem is None:
+        return None
+    best = best_match([problem])
+    assert best is not None
+    return (problem.validator, problem.message, best.message)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    messages=st.lists(mutated_message(), max_size=4),
+    header=st.sampled_from(
+        [
+            {"sellerId": "A1SELLER", "version": "2.0"},
+            {"sellerId": "A1SELLER", "version": "1.0"},
+            {"version": "2.0"},
+            {"sellerId": "A1SELLER", "version": "2.0", "report": {"includedData": []}},
+        ]
+    ),
+)
+def test_messages_checked_one_by_one_get_the_verdict_of_the_whole_schema(
+    messages: list[Any], header: dict[str, Any]
+) -> None:
+    document = {"header": header, "messages": messages}
+    whole, by_message = reference_problems(document)
+    outside = feeds.document_problems(document)
+    assert [(list(p.absolute_path), p.validator, p.message) for p in outside] == [
+        (list(p.absolute_path), p.validator, p.message) for p in whole
+    ]
+    for index, message in enumerate(messages):
+        expected = by_message.get(index)
+        found = feeds.message_problem(message)
+        assert described(found) == described(expected), message
+        if found is not None and expected is not None:
+            assert list(found.absolute_path) == list(expected.absolute_path)[2:]
+        if feeds.plainly_valid(message):
+            assert expected is None, message
+
+
+def test_the_messages_a_connector_sends_are_checked_by_hand() -> None:
+    """The quick check covers the usual shapes, so a big feed does not wait for jsonschema."""
+    for message in base_messages():
+        assert feeds.plainly_valid(message), message
+    unusual_but_valid = {**stock_message(9, "SB-0001", 5), "messageId": 9.0}
+    assert not feeds.plainly_valid(unusual_but_valid)
+    assert feeds.message_problem(unusual_but_valid) is None  # the schema's validator decides
+
+
+PATCH_ONE = stock_message(1, "SB-0001", 5)
+DELETE_ONE_MESSAGE = {"messageId": 1, "sku": "SB-0001", "operationType": "DELETE"}
+ATTRIBUTES = {"item_name": [{"value": "Rooibos"}]}
+PARTIAL = {**DELETE_ONE_MESSAGE, "operationType": "PARTIAL_UPDATE", "productType": "TEA"}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {**PATCH_ONE, "messageId": 0},
+        {**PATCH_ONE, "messageId": 2_147_483_648},
+        {**PATCH_ONE, "messageId": True},
+        {**PATCH_ONE, "messageId": "1"},
+        {**PATCH_ONE, "sku": ""},
+        {**PATCH_ONE, "sku": 1},
+        {**PATCH_ONE, "operationType": "PUT"},
+        {**PATCH_ONE, "productType": ""},
+        {key: value for key, value in PATCH_ONE.items() if key != "productType"},
+        {**PATCH_ONE, "patches": []},
+        {**PATCH_ONE, "patches": [{"op": "move", "path": "/attributes/x"}]},
+        {**PATCH_ONE, "patches": [{"op": "delete"}]},
+        {**PATCH_ONE, "patches": [{"op": "add", "path": "/attributes/x", "value": {}}]},
+        {**PATCH_ONE, "patches": [{"op": "add", "path": "/attributes/x", "value": [1]}]},
+        {**PATCH_ONE, "attributes": ATTRIBUTES},
+        {**PATCH_ONE, "requirements": "LISTING"},
+        {**DELETE_ONE_MESSAGE, "productType": "TEA"},
+        {**DELETE_ONE_MESSAGE, "patches": PATCH_ONE["patches"]},
+        {**PARTIAL, "attributes": {}},
+        {**PARTIAL, "attributes": ATTRIBUTES, "patches": PATCH_ONE["patches"]},
+        {**PARTIAL, "attributes": ATTRIBUTES, "requirements": "LISTING"},
+        {**PARTIAL, "operationType": "UPDATE", "attributes": ATTRIBUTES, "requirements": "ALL"},
+        {**PARTIAL, "operationType": "UPDATE"},
+    ],
+)
+def test_the_hand_check_lets_no_broken_message_through(message: dict[str, Any]) -> None:
+    assert not feeds.plainly_valid(message)
+    assert feeds.message_problem(message) is not None
+
+
+def test_a_message_s_patches_apply_together_or_not_at_all(fast: LiveSandbox) -> None:
+    seller_id = fast.seller.seller_id
+    fast.admin(
+        "PUT", f"/listings/{seller_id}/ONLY-DE", json={"marketplaces": ["DE"], "quantity": 4}
+    )
+    patches = [
+        {"op": "replace", "path": "/attributes/bullet_point", "value": [{"value": "Neu"}]},
+        stock_message(1, "ONLY-DE", 9)["patches"][0],
+        stock_message(1, "ONLY-DE", -1)["patches"][0],
+    ]
+    message = {**stock_message(1, "ONLY-DE", 0), "patches": patches}
+    feed = wait(fast, submit(fast, "JSON_LISTINGS_FEED", listings_feed(fast, [message]), (DE, FR)))
+    assert [issue["code"] for issue in report(fast, feed)["issues"]] == ["90000900"]
+    assert quantity(fast, "ONLY-DE") == 4
+    item = fast.call(
+        "GET",
+        f"/listings/2021-08-01/items/{seller_id}/ONLY-DE",
+        params={"marketplaceIds": DE, "includedData": "attributes"},
+    ).json()
+    assert "bullet_point" not in item["attributes"]
+    in_france = fast.call(
+        "GET", f"/listings/2021-08-01/items/{seller_id}/ONLY-DE", params={"marketplaceIds": FR}
+    )
+    assert in_france.status_code == 404  # the valid patch would have listed it there
+
+    message["patches"] = patches[:2]
+    feed = wait(fast, submit(fast, "JSON_LISTINGS_FEED", listings_feed(fast, [message]), (DE, FR)))
+    assert report(fast, feed)["issues"] == []
+    assert quantity(fast, "ONLY-DE") == quantity(fast, "ONLY-DE", FR) == 9

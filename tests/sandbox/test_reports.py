@@ -1,9 +1,10 @@
-"""Reports API: asynchronous reports, their documents and the three report types, over HTTP."""
+"""Reports API: asynchronous reports, their documents and the four report types, over HTTP."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from sellerbridge.sandbox import spec
+from sellerbridge.sandbox.listings import Listing
 from sellerbridge.sandbox.order_records import (
     Address,
     FbaShipment,
@@ -32,6 +34,7 @@ REPORTS = "/reports/2021-06-30"
 VIDR = "GET_FLAT_FILE_VAT_INVOICE_DATA_REPORT"
 PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
 ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+ALL_LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
 TERMINAL = ("DONE", "CANCELLED", "FATAL")
 CENT = Decimal("0.01")
 
@@ -305,9 +308,9 @@ def test_create_report_refuses_what_amazon_refuses(
 ) -> None:
     live = start_sandbox(time_scale=600)
     now = datetime.now(UTC)
-    unsupported = create_report(live, "GET_MERCHANT_LISTINGS_ALL_DATA")
+    unsupported = create_report(live, "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA")
     assert unsupported.status_code == 400
-    assert "GET_MERCHANT_LISTINGS_ALL_DATA" in unsupported.json()["errors"][0]["message"]
+    assert "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA" in unsupported.json()["errors"][0]["message"]
     foreign = create_report(live, PERFORMANCE, marketplaceIds=[US])
     assert foreign.status_code == 400
     future = create_report(live, ALL_ORDERS, dataStartTime=iso(now + timedelta(hours=1)))
@@ -667,6 +670,183 @@ def test_an_all_orders_report_without_data_is_cancelled(fast: LiveSandbox) -> No
     )
     assert empty["processingStatus"] == "CANCELLED"
     assert "reportDocumentId" not in empty
+
+
+# --- the all listings report -----------------------------------------------------------------
+
+# The attributes of GET_MERCHANT_LISTINGS_ALL_DATA as Amazon lists them, in their order
+# (developer-docs.amazon.com/sp-api/docs/inventory-reports-attributes).
+AMAZON_ALL_LISTINGS_HEADER = (
+    "item-name\titem-description\tlisting-id\tseller-sku\tprice\tquantity\topen-date\t"
+    "image-url\titem-is-marketplace\tproduct-id-type\tzshop-shipping-fee\titem-note\t"
+    "item-condition\tzshop-category1\tzshop-browse-path\tzshop-storefront-feature\tasin1\t"
+    "asin2\tasin3\twill-ship-internationally\texpedited-shipping\tzshop-boldface\tproduct-id\t"
+    "bid-for-featured-placement\tadd-delete\tpending-quantity\tfulfillment-channel\t"
+    "merchant-shipping-group\tstatus"
+)
+
+
+def all_listings(live: LiveSandbox, *marketplaces: str) -> dict[str, dict[str, str]]:
+    """The All Listings Report's rows by SKU, after checking its header line."""
+    _, content = run_report(live, ALL_LISTINGS, marketplaceIds=list(marketplaces or (DE,)))
+    assert content.decode("utf-8").split("\n", 1)[0] == AMAZON_ALL_LISTINGS_HEADER
+    _, found = rows(content)
+    by_sku = {row["seller-sku"]: row for row in found}
+    assert len(by_sku) == len(found)
+    return by_sku
+
+
+def held(live: LiveSandbox, marketplace_id: str = DE) -> dict[str, dict[str, Any]]:
+    """The sandbox's listings on a marketplace by SKU, from the admin API."""
+    listed = live.admin("GET", "/listings", params={"seller_id": live.seller.seller_id})
+    return {row["sku"]: row for row in listed if row["marketplace_id"] == marketplace_id}
+
+
+def patch_quantity(live: LiveSandbox, sku: str, patch: dict[str, Any]) -> None:
+    response = live.call(
+        "PATCH",
+        f"/listings/2021-08-01/items/{live.seller.seller_id}/{sku}",
+        params={"marketplaceIds": DE},
+        json={"productType": "PRODUCT", "patches": [patch]},
+    )
+    assert response.json()["status"] == "ACCEPTED", response.text
+
+
+def test_the_all_listings_report_holds_every_listing_with_the_sandboxs_quantity(
+    fast: LiveSandbox,
+) -> None:
+    seller_id = fast.seller.seller_id
+    fast.admin("PUT", f"/listings/{seller_id}/ONLY-FR", json={"marketplaces": ["FR"]})
+    fast.admin("PUT", f"/listings/{seller_id}/SB-0004", json={"active": False})
+    expected = held(fast)
+    report = all_listings(fast)
+    assert sorted(report) == sorted(expected)
+    assert "ONLY-FR" not in report
+    merchant = {sku for sku, row in expected.items() if row["fulfillment_channel"] == "DEFAULT"}
+    amazon = set(expected) - merchant
+    assert merchant
+    assert amazon
+    for sku in merchant:
+        quantity = expected[sku]["quantity"]
+        assert report[sku]["quantity"] == ("" if quantity is None else str(quantity)), sku
+        assert report[sku]["fulfillment-channel"] == "DEFAULT"
+        assert report[sku]["pending-quantity"] == "0"
+    for sku in amazon:  # Amazon counts FBA stock: the merchant quantity stays empty
+        assert report[sku]["quantity"] == "", sku
+        assert report[sku]["pending-quantity"] == ""
+        assert report[sku]["fulfillment-channel"] == "AMAZON_EU"
+    assert report["SB-0004"]["status"] == "Inactive"  # inactive listings are listed too
+
+    listing = fast.sandbox.state.listings.listings[seller_id]["SB-0002"]
+    coffee = report["SB-0002"]
+    assert coffee["item-name"] == listing.title == "Espressobohnen Crema 500 g"
+    assert coffee["price"] == "13.90"
+    assert coffee["asin1"] == listing.asin
+    assert (coffee["product-id-type"], coffee["product-id"]) == ("4", listing.gtin)
+    assert coffee["item-condition"] == "11"
+    assert coffee["item-is-marketplace"] == "y"
+    assert coffee["open-date"] == listing.created.strftime("%Y-%m-%d %H:%M:%S GMT")
+    assert re.fullmatch(r"[0-9A-Z]{11}", coffee["listing-id"])
+    assert coffee["listing-id"].startswith(listing.created.strftime("%m%d"))
+    assert coffee["item-description"] == coffee["asin2"] == ""
+
+    stock = {"op": "replace", "path": "/attributes/fulfillment_availability"}
+    patch_quantity(
+        fast,
+        "SB-0002",
+        {**stock, "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 77}]},
+    )
+    patch_quantity(fast, "SB-0001", {**stock, "op": "delete"})
+    patch_quantity(
+        fast,
+        "SB-0005",
+        {**stock, "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 0}]},
+    )
+    again = all_listings(fast)
+    assert again["SB-0002"]["quantity"] == "77"
+    assert again["SB-0002"]["status"] == "Active"
+    assert again["SB-0001"]["quantity"] == ""
+    assert (again["SB-0005"]["quantity"], again["SB-0005"]["status"]) == ("0", "Inactive")
+    changed = ("SB-0001", "SB-0002", "SB-0005")
+    assert {sku: row["quantity"] for sku, row in again.items() if sku not in changed} == {
+        sku: row["quantity"] for sku, row in report.items() if sku not in changed
+    }
+
+
+def test_the_all_listings_report_covers_the_first_marketplace_asked_for(
+    fast: LiveSandbox,
+) -> None:
+    seller_id = fast.seller.seller_id
+    fast.admin(
+        "PUT", f"/listings/{seller_id}/ONLY-FR", json={"marketplaces": ["FR"], "quantity": 3}
+    )
+    fast.admin(
+        "PUT", f"/listings/{seller_id}/ONLY-DE", json={"marketplaces": ["DE"], "quantity": 4}
+    )
+    report_id = request_report(fast, ALL_LISTINGS, marketplaceIds=[FR, DE])
+    report = wait(fast, report_id)
+    assert report["marketplaceIds"] == [FR, DE]
+    _, found = rows(download(fast, report))
+    skus = {row["seller-sku"]: row for row in found}
+    assert skus["ONLY-FR"]["quantity"] == "3"
+    assert "ONLY-DE" not in skus
+    assert sorted(skus) == sorted(held(fast, FR))
+    assert skus["SB-0002"]["price"] == "13.90"  # the French offer, in euros too
+    germany = all_listings(fast, DE)
+    assert "ONLY-FR" not in germany
+    assert germany["ONLY-DE"]["quantity"] == "4"
+
+
+def test_a_big_all_listings_report_comes_compressed(fast: LiveSandbox) -> None:
+    seller_id = fast.seller.seller_id
+    listings = fast.sandbox.state.listings.listings[seller_id]
+    now = datetime.now(UTC)
+    for number in range(1500):  # documents over 100 kB are compressed
+        sku = f"BULK-{number:05d}"
+        listings[sku] = Listing(
+            sku=sku,
+            asin=f"B0{number:08d}",
+            product_type="PRODUCT",
+            title=f"Artikel {number}",
+            marketplace_ids=[DE],
+            quantities={DE: number % 40},
+            created=now,
+            updated=now,
+        )
+    report = wait(fast, request_report(fast, ALL_LISTINGS))
+    info = document_info(fast, report["reportDocumentId"])
+    assert info["compressionAlgorithm"] == "GZIP"
+    _, found = rows(gzip.decompress(httpx.get(info["url"]).content))
+    quantities = {row["seller-sku"]: row["quantity"] for row in found}
+    assert len(quantities) == len(held(fast))
+    assert all(quantities[f"BULK-{n:05d}"] == str(n % 40) for n in range(1500))
+
+
+def test_an_all_listings_report_without_listings_is_cancelled(fast: LiveSandbox) -> None:
+    other = fast.admin("POST", "/sellers", json={"name": "Leerer Laden", "marketplaces": ["DE"]})
+    fast.sandbox.state.listings.listings[other["seller_id"]].clear()
+    token = fast.lwa(
+        grant_type="refresh_token",
+        refresh_token=other["refresh_token"],
+        client_id=other["client_id"],
+        client_secret=other["client_secret"],
+    ).json()["access_token"]
+    created = fast.call(
+        "POST",
+        f"{REPORTS}/reports",
+        token=token,
+        json={"reportType": ALL_LISTINGS, "marketplaceIds": [DE]},
+    )
+    assert created.status_code == 202
+    report_id = created.json()["reportId"]
+    deadline = time.monotonic() + 10
+    while (report := fast.call("GET", f"{REPORTS}/reports/{report_id}", token=token).json())[
+        "processingStatus"
+    ] not in TERMINAL:
+        assert time.monotonic() < deadline
+        time.sleep(0.03)
+    assert report["processingStatus"] == "CANCELLED"
+    assert "reportDocumentId" not in report
 
 
 # --- account health --------------------------------------------------------------------------

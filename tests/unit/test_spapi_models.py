@@ -14,7 +14,21 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from sellerbridge.channels.amazon.spapi.models.fba_inventory import GetInventorySummariesResponse
+from sellerbridge.channels.amazon.spapi.models.feeds import (
+    CreateFeedResponse,
+    DocumentLocation,
+    Feed,
+    FeedDocumentUpload,
+    ProcessingStatus,
+)
+from sellerbridge.channels.amazon.spapi.models.listings import (
+    Issue,
+    ListingsSubmission,
+    SubmissionStatus,
+)
 from sellerbridge.channels.amazon.spapi.models.orders import GetOrderResponse, SearchOrdersResponse
+from sellerbridge.channels.amazon.spapi.models.reports import CreateReportResponse, Report
 from sellerbridge.channels.amazon.spapi.models.sellers import GetMarketplaceParticipationsResponse
 from sellerbridge.sandbox import spec
 
@@ -90,3 +104,51 @@ def test_the_walk_notices_a_field_amazon_does_not_have() -> None:
         "M.payload: not in Amazon's MarketplaceParticipation",
         "M.store: not in Amazon's MarketplaceParticipation",
     ]
+
+
+@pytest.mark.parametrize(
+    ("model", "api", "definition"),
+    [
+        (FeedDocumentUpload, "feeds", "CreateFeedDocumentResponse"),
+        (CreateFeedResponse, "feeds", "CreateFeedResponse"),
+        (Feed, "feeds", "Feed"),
+        (DocumentLocation, "feeds", "FeedDocument"),
+        (CreateReportResponse, "reports", "CreateReportResponse"),
+        (Report, "reports", "Report"),
+        (DocumentLocation, "reports", "ReportDocument"),
+        (ListingsSubmission, "listings", "ListingsItemSubmissionResponse"),
+    ],
+)
+def test_the_feeds_reports_and_listings_models_read_only_what_amazon_defines(
+    model: type[BaseModel], api: str, definition: str
+) -> None:
+    assert mismatches(model, api, definition, definition) == []
+
+
+def test_the_inventory_model_requires_only_what_a_summary_cannot_do_without() -> None:
+    """Amazon's model makes everything optional; a page without summaries, or a summary without
+    its SKU or total, has nothing to synchronise, so reading it fails."""
+    root = "GetInventorySummariesResponse"
+    summary = f"{root}.payload.inventorySummaries"
+    assert mismatches(GetInventorySummariesResponse, "fbaInventory", root, root) == [
+        f"{root}.payload: required here, optional in Amazon's {root}",
+        f"{summary}.sellerSku: required here, optional in Amazon's InventorySummary",
+        f"{summary}.totalQuantity: required here, optional in Amazon's InventorySummary",
+    ]
+
+
+def test_the_statuses_and_values_are_amazons() -> None:
+    def values(api: str, definition: str, field: str) -> set[str]:
+        found: list[str] = spec.model(api)["definitions"][definition]["properties"][field]["enum"]
+        return set(found)
+
+    statuses = set(ProcessingStatus)
+    assert statuses == values("feeds", "Feed", "processingStatus")
+    assert statuses == values("reports", "Report", "processingStatus")
+    assert set(SubmissionStatus) == values("listings", "ListingsItemSubmissionResponse", "status")
+    severities = typing.get_args(Issue.model_fields["severity"].annotation)
+    assert set(severities) == values("listings", "Issue", "severity")
+    optional = DocumentLocation.model_fields["compression_algorithm"].annotation
+    compressions = set(typing.get_args(typing.get_args(optional)[0]))  # Literal[...] | None
+    assert compressions == values("feeds", "FeedDocument", "compressionAlgorithm")
+    assert compressions == values("reports", "ReportDocument", "compressionAlgorithm")

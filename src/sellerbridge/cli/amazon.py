@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -17,7 +18,12 @@ from sellerbridge.channels.amazon.shipments.confirm import (
     confirmations,
     retry_confirmation,
 )
-from sellerbridge.channels.amazon.skus import map_sku, sku_bindings
+from sellerbridge.channels.amazon.skus import (
+    StockRuleChange,
+    map_sku,
+    set_stock_rule,
+    sku_bindings,
+)
 from sellerbridge.channels.amazon.spapi import Credentials, SpApiClient
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.cli.render import table, when
@@ -111,7 +117,7 @@ def connect(
     _show_channels(cli, account.name)
 
 
-def _client(cli: CliContext, account: str | None) -> tuple[SpApiClient, int, str]:
+def account_client(cli: CliContext, account: str | None) -> tuple[SpApiClient, int, str]:
     """An SP-API client for the account named (or the only one), its id and name."""
     with cli.uow() as uow:
         amazon = accounts.account_by_name(uow.session, account)
@@ -125,7 +131,7 @@ def _client(cli: CliContext, account: str | None) -> tuple[SpApiClient, int, str
 def check(ctx: typer.Context, account: Account = None) -> None:
     """Test the connection: token exchange, API, marketplaces ("Verbindung prüfen")."""
     cli = context(ctx)
-    client, _, name = _client(cli, account)
+    client, _, name = account_client(cli, account)
     with client:
         steps, participations = accounts.check(client)
     for step in steps:
@@ -210,6 +216,14 @@ def configure(
             help="E-mail each FBA order's invoice to the buyer.",
         ),
     ] = None,
+    stock_sync: Annotated[
+        bool | None,
+        typer.Option(
+            "--stock-sync/--no-stock-sync",
+            help="Keep Amazon's FBM quantities in step with the stock (the worker pushes "
+            "changes within a minute).",
+        ),
+    ] = None,
 ) -> None:
     """Change an account's import rules."""
     cli = context(ctx)
@@ -224,6 +238,7 @@ def configure(
         if marketplaces is not None
         else None,
         mail_fba_invoices=mail_fba_invoices,
+        stock_sync=stock_sync,
     )
     list_accounts(ctx)
 
@@ -254,7 +269,15 @@ def list_accounts(ctx: typer.Context) -> None:
     cli = context(ctx)
     with cli.uow() as uow:
         output = table(
-            None, "Account", "Region", "Seller", "Mode", "Imports", "Since", "Marketplaces"
+            None,
+            "Account",
+            "Region",
+            "Seller",
+            "Mode",
+            "Imports",
+            "Since",
+            "Marketplaces",
+            "Stock sync",
         )
         for account in uow.session.scalars(select(AmazonAccount).order_by(AmazonAccount.name)):
             kinds = "+".join(
@@ -268,6 +291,7 @@ def list_accounts(ctx: typer.Context) -> None:
                 kinds or "nothing",
                 when(account.start_date, cli.settings.zone),
                 ", ".join(m.country_code for m in account.marketplaces if m.import_enabled),
+                "on" if account.stock_sync else "off",
             )
         cli.console.print(output)
 
@@ -320,7 +344,7 @@ def import_orders(
 ) -> None:
     """Import new and changed orders; with --since, any range Amazon keeps (two years)."""
     cli = context(ctx)
-    client, account_id, _ = _client(cli, account)
+    client, account_id, _ = account_client(cli, account)
     tune_gc()
     with client, Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
@@ -355,7 +379,7 @@ def import_orders(
 def confirm(ctx: typer.Context, account: Account = None) -> None:
     """Send the due shipment confirmations now and check the sent ones on Amazon."""
     cli = context(ctx)
-    client, account_id, _ = _client(cli, account)
+    client, account_id, _ = account_client(cli, account)
     with client:
         report = ConfirmationExporter(cli.engine, account_id, client, cli.settings).run()
     cli.console.print(
@@ -436,6 +460,41 @@ def map_command(
             + ", ".join(result.ready_to_release)
             + " (sellerbridge orders release ORDER)"
         )
+
+
+@skus_app.command("rule")
+def rule_command(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(help="The seller SKU on Amazon.")],
+    buffer: Annotated[int | None, typer.Option(min=0, help="Units always kept back.")] = None,
+    buffer_percent: Annotated[
+        Decimal | None, typer.Option(help="Percent of the free stock kept back (rounded up).")
+    ] = None,
+    zero_below: Annotated[
+        int | None, typer.Option(min=0, help="Offer 0 when fewer would be offered.")
+    ] = None,
+    minimum: Annotated[
+        int | None, typer.Option(min=0, help="Offered at least (only if sold without stock).")
+    ] = None,
+    maximum: Annotated[int | None, typer.Option(min=0, help="Offered at most.")] = None,
+    no_maximum: Annotated[bool, typer.Option("--no-maximum", help="Remove the cap.")] = False,
+    handling_days: Annotated[
+        int | None, typer.Option(help="Days from order to shipment shown on Amazon.")
+    ] = None,
+    account: Account = None,
+) -> None:
+    """How much of the free stock a SKU offers on Amazon, and its handling time."""
+    cli = context(ctx)
+    change = StockRuleChange(buffer, buffer_percent, zero_below, minimum, maximum, no_maximum,
+                             handling_days)  # fmt: skip
+    rule, handling = set_stock_rule(cli.uow(), sku=sku, account=account, change=change)
+    cli.console.print(
+        f"SKU {sku} offers the free stock less {rule.buffer} unit(s) and "
+        f"{rule.buffer_percent}%, 0 below {rule.zero_below}, at least {rule.minimum} if sold "
+        f"without stock, at most {'any' if rule.maximum is None else rule.maximum}; handling "
+        f"{'as on Amazon' if handling is None else f'{handling} day(s)'}. It goes to Amazon "
+        "with the next stock push."
+    )
 
 
 @skus_app.command("list")

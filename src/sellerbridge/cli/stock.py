@@ -6,13 +6,29 @@ from typing import Annotated
 
 import typer
 
+from sellerbridge.channels.amazon import accounts
+from sellerbridge.channels.amazon.stock.exporter import StockExporter
+from sellerbridge.channels.amazon.stock.fba_inventory import import_fba_inventory
+from sellerbridge.channels.amazon.stock.overview import (
+    fba_inventory,
+    marketplace_codes,
+    offer_overview,
+)
+from sellerbridge.channels.amazon.stock.sync import sync_stock
+from sellerbridge.cli.amazon import Account, account_client
 from sellerbridge.cli.context import context
 from sellerbridge.cli.render import table, when
+from sellerbridge.core.clock import utcnow
+from sellerbridge.core.errors import DomainError
+from sellerbridge.db.locks import LockTaken
 from sellerbridge.services import queries
 from sellerbridge.services import stock as stock_service
 from sellerbridge.services.setup import MAIN_WAREHOUSE
 
-app = typer.Typer(help="Stock: receive, adjust, transfer, show.", no_args_is_help=True)
+app = typer.Typer(
+    help="Stock: receive, adjust, transfer, show; Amazon quantities and FBA inventory.",
+    no_args_is_help=True,
+)
 
 Warehouse = Annotated[str, typer.Option("--warehouse", "-w", help="Warehouse code.")]
 
@@ -121,3 +137,122 @@ def show(
                 movement.actor,
             )
         cli.console.print(history)
+
+
+# --- Amazon --------------------------------------------------------------------------------------
+
+FEED_WAIT_SECONDS = 600.0
+
+
+@app.command()
+def push(
+    ctx: typer.Context,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Read Amazon's listings first and compare every SKU."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; send nothing.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait for Amazon's results of the feeds.")
+    ] = True,
+    account: Account = None,
+) -> None:
+    """Send Amazon the FBM quantities that changed (sell-outs at once, batches as feeds)."""
+    cli = context(ctx)
+    client, account_id, name = account_client(cli, account)
+    with client:
+        if dry_run:
+            changes = StockExporter(cli.engine, account_id, client, cli.settings).plan(full=full)
+            output = table(None, "SKU", "Marketplaces", "Last sent>", "Wanted>")
+            with cli.uow() as uow:
+                codes = marketplace_codes(uow.session, account_id)
+            for change in changes:
+                output.add_row(
+                    change.sku,
+                    ",".join(codes.get(m, m) for m in change.marketplace_ids),
+                    ", ".join(sorted({_number(sent) or "-" for sent in change.last_sent})),
+                    str(change.quantity),
+                )
+            cli.console.print(output)
+            cli.console.print(f"{len(changes)} change(s) would be sent; nothing was sent.")
+            return
+        try:
+            with cli.console.status(f"Syncing the stock of {name} with Amazon"):
+                report = sync_stock(cli.engine, account_id, client, cli.settings, full=full,
+                                    wait_seconds=FEED_WAIT_SECONDS if wait else 0.0)  # fmt: skip
+        except LockTaken:
+            raise DomainError(
+                f"A stock sync of {name} is running (the worker's, or another push).",
+                hint="Try again in a moment.",
+            ) from None
+    cli.console.print(
+        f"{report.checked} checked ({report.unchanged} unchanged), {report.patched} sent one "
+        f"by one, {len(report.feeds)} feed(s) with {report.feed_messages} SKU(s), "
+        f"{report.accepted} accepted, {len(report.failed)} refused"
+        + (f", {report.deferred} left for the next run" if report.deferred else "")
+        + (
+            f", {report.waiting_feeds} feed(s) still processed by Amazon"
+            if report.waiting_feeds
+            else ""
+        )
+        + "."
+    )
+    for sku, where, reason in report.failed:
+        cli.console.print(f"- {sku} ({where}): {reason}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("amazon")
+def amazon_offers(
+    ctx: typer.Context,
+    sku: Annotated[str | None, typer.Option(help="Only this SKU.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Only SKUs Amazon refused.")] = False,
+    account: Account = None,
+) -> None:
+    """Per SKU and marketplace: the quantity wanted, last sent, Amazon's value, the result."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        account_id = accounts.account_by_name(uow.session, account).id
+        rows = offer_overview(uow.session, account_id, cli.settings, sku=sku, failed=failed)
+    output = table(None, "SKU", "Market", "Channel", "Wanted>", "Last sent>", "Amazon>", "Result")
+    for row in rows:
+        output.add_row(
+            row.sku,
+            row.marketplace,
+            row.channel,
+            _number(row.wanted),
+            _number(row.last_sent),
+            _number(row.amazon),
+            row.result,
+        )
+    cli.console.print(output)
+
+
+@app.command()
+def fba(ctx: typer.Context, account: Account = None) -> None:
+    """Import the FBA inventory from Amazon now and show it."""
+    cli = context(ctx)
+    client, account_id, _ = account_client(cli, account)
+    with client:
+        report = import_fba_inventory(cli.engine, account_id, client, cli.settings, at=utcnow())
+    output = table(None, "SKU", "Article", "Fulfillable>", "Inbound>", "Reserved>",
+                   "Unfulfillable>", "Researching>")  # fmt: skip
+    with cli.uow() as uow:
+        for row in fba_inventory(uow.session, account_id):
+            figures = (row.fulfillable, row.inbound, row.reserved, row.unfulfillable,
+                       row.researching)  # fmt: skip
+            output.add_row(row.seller_sku, row.article, *map(str, figures))
+    cli.console.print(output)
+    cli.console.print(
+        f"{report.skus} FBA SKU(s) read from {report.marketplace_id}; the FBA warehouse changed "
+        f"for {report.adjusted} article(s)"
+        + (f"; {report.unknown_skus} SKU(s) have no article" if report.unknown_skus else "")
+        + "."
+    )
+
+
+def _number(value: int | None) -> str:
+    return "" if value is None else str(value)

@@ -18,7 +18,7 @@ import typer
 from sellerbridge import logs
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.jobs import Jobs, build_jobs
-from sellerbridge.jobs.app import watch_confirmations
+from sellerbridge.jobs.app import watch_due_work
 from sellerbridge.runtime import tune_gc
 
 Threads = Annotated[int, typer.Option(min=1, help="Tasks run side by side.")]
@@ -32,7 +32,7 @@ def run(ctx: typer.Context, threads: Threads = 2) -> None:
     cli.console.print(f"Scheduler and {threads} worker thread(s); queue in {_queue(cli)}")
     stop = threading.Event()
     watcher = threading.Thread(
-        target=watch_confirmations, args=(jobs, cli.engine, stop), name="confirmations",
+        target=watch_due_work, args=(jobs, cli.engine, stop), name="due-work",
         daemon=True,
     )  # fmt: skip
     watcher.start()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, insert, select, text
 
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.orders.importer import ImportReport, OrderImporter, Outcome
@@ -32,9 +32,21 @@ from sellerbridge.core.orders import (
     HOLD_TOTALS_MISMATCH,
     HOLD_UNKNOWN_ARTICLE,
 )
+from sellerbridge.core.stock import MovementKind
+from sellerbridge.core.tax import TaxClass
+from sellerbridge.db.bulk import execute_batched
 from sellerbridge.db.engine import make_engine
 from sellerbridge.db.migrate import upgrade
-from sellerbridge.db.models import AmazonAccount, AmazonOrderBinding, ImportMode
+from sellerbridge.db.models import (
+    AmazonAccount,
+    AmazonOrderBinding,
+    AmazonSkuBinding,
+    Article,
+    ImportMode,
+    StockLevelRecord,
+    StockMovement,
+    Warehouse,
+)
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.demo import fulfilment
 from sellerbridge.demo.fulfilment import Problem
@@ -80,6 +92,54 @@ def stock_catalogue(
                 actor=actor,
                 reason="opening stock",
             )
+
+
+def bulk_catalogue(
+    engine: Engine, account_id: int, *, prefix: str, count: int, on_hand: int, actor: str
+) -> None:
+    """``count`` stock-tracked articles ``{prefix}000001`` ... with ``on_hand`` each in the main
+    warehouse (as receipts in the ledger) and bound to the same SKUs of the account: the ERP
+    side of the sandbox's bulk listings, written in bulk for large-catalogue benchmarks."""
+    now = utcnow()
+    numbers = [f"{prefix}{index:06d}" for index in range(1, count + 1)]
+    with UnitOfWork(engine) as uow:
+        session = uow.session
+        execute_batched(
+            session,
+            insert(Article),
+            ({"number": number, "name": f"Article {number}", "tax_class": TaxClass.STANDARD,
+              "stock_tracked": True, "allow_backorder": False, "created_at": now,
+              "updated_at": now} for number in numbers),
+        )  # fmt: skip
+        ids = dict(
+            session.execute(
+                select(Article.number, Article.id).where(Article.number.startswith(prefix))
+            ).all()
+        )
+        warehouse = session.scalars(
+            select(Warehouse.id).where(Warehouse.code == MAIN_WAREHOUSE)
+        ).one()
+        execute_batched(
+            session,
+            insert(AmazonSkuBinding),
+            ({"account_id": account_id, "seller_sku": number, "article_id": ids[number],
+              "created_at": now, "updated_at": now} for number in numbers),
+        )  # fmt: skip
+        if on_hand:
+            execute_batched(
+                session,
+                insert(StockMovement),
+                ({"at": now, "article_id": ids[number], "warehouse_id": warehouse,
+                  "kind": MovementKind.RECEIPT, "quantity": on_hand, "reason": "opening stock",
+                  "actor": actor} for number in numbers),
+            )  # fmt: skip
+            execute_batched(
+                session,
+                insert(StockLevelRecord),
+                ({"article_id": ids[number], "warehouse_id": warehouse, "on_hand": on_hand,
+                  "reserved": 0, "updated_at": now} for number in numbers),
+            )  # fmt: skip
+        uow.commit()
 
 
 def empty_database(database_url: str) -> None:
@@ -301,6 +361,16 @@ def _fulfil(
         order, _, reason = why.partition(": ")
         problems.append(Problem(order, "FBA invoice", reason))
     reporter.note(f"Invoiced {fba.invoiced} shipped FBA order(s); {fba.failed} failed.")
+
+    synced = fulfilment.sync_stock_to_amazon(engine, account, settings, reporter=reporter)
+    problems += [Problem(sku, "stock", why) for sku, _, why in synced.failed]
+    reporter.note(
+        f"Sent the stock to Amazon: imported the FBA inventory, read Amazon's listings, and "
+        f"sent new FBM quantities for {synced.feed_messages + synced.patched} SKU(s) "
+        f"({len(synced.feeds)} feed(s), {synced.patched} one by one): {synced.accepted} "
+        f"offer(s) accepted, {len(synced.failed)} refused; {synced.unchanged} were right "
+        "already."
+    )
 
     sandbox.sandbox.save(settings.data_dir / SANDBOX_STATE)
     return problems

@@ -13,6 +13,7 @@ demo with its traceback.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.dispatch import label_buyer
 from sellerbridge.channels.amazon.fba import buyer_emails
 from sellerbridge.channels.amazon.shipments.confirm import ConfirmationExporter, ConfirmationReport
+from sellerbridge.channels.amazon.stock.exporter import PushReport
+from sellerbridge.channels.amazon.stock.sync import sync_stock
 from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.orders import OrderState
@@ -51,6 +54,8 @@ LABELS_FOLDER = "labels"
 LABEL_SUFFIXES = {"PDF": "pdf", "PNG": "png"}
 """File suffix by label format; every ZPL variant (ZPL, ZPL203, ZPL300) is ``zpl``."""
 CONFIRMATION_ROUNDS = 3
+STOCK_POLL_SECONDS = 0.2
+"""How long the demo waits between looks at Amazon's reports and feeds (time-scaled)."""
 """Runs of the confirmation exporter at most. Amazon shows a Buy Shipping package at once, so
 the first run verifies them all; a later run only reads what Amazon did not show yet and is
 due again now (the exporter's next reads are minutes apart, which the demo does not wait)."""
@@ -186,6 +191,20 @@ def invoice_fba(
     ):
         return invoice_fba_orders(engine, DocumentSettings.of(settings), account_id,
                                   at=utcnow(), buyer_emails=lookup)  # fmt: skip
+
+
+def sync_stock_to_amazon(
+    engine: Engine, account: AmazonAccount, settings: Settings, *, reporter: Reporter
+) -> PushReport:
+    """One stock sync as the worker runs it: FBA inventory in, Amazon's listings read, every
+    FBM quantity that differs sent, the feeds' results read."""
+    with (
+        accounts.client_for(account, secret_box(settings), engine=engine,
+                            settings=settings) as client,
+        reporter.track("Sending the stock to Amazon", None),
+    ):  # fmt: skip
+        return sync_stock(engine, account.id, client, settings, wait_seconds=120,
+                          sleep=lambda _: time.sleep(STOCK_POLL_SECONDS))  # fmt: skip
 
 
 def write_files(engine: Engine, folder: Path) -> tuple[int, int]:

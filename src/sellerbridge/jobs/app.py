@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +29,15 @@ from sellerbridge.channels.amazon.shipments.confirm import (
     ConfirmationExporter,
     accounts_with_due_confirmations,
 )
-from sellerbridge.channels.amazon.spapi import AuthError, SpApiError
+from sellerbridge.channels.amazon.spapi import AuthError, SpApiClient, SpApiError
+from sellerbridge.channels.amazon.stock.sync import (
+    accounts_with_stock_due,
+    stock_sync_accounts,
+    sync_stock,
+)
 from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
+from sellerbridge.core.errors import DomainError
 from sellerbridge.db.locks import LockTaken, exclusive
 from sellerbridge.db.models import AmazonAccount, ImportMode, Severity
 from sellerbridge.db.uow import UnitOfWork
@@ -49,12 +56,13 @@ DISPATCH_LOCK = "dispatch"
 AUTHORISATION_ALERT = "amazon_authorisation"
 IMPORT_ALERT = "amazon_import_failed"
 CONFIRM_ALERT = "amazon_confirmations_stopped"
-CONFIRM_WATCH_SECONDS = 5.0
-"""How often ``sellerbridge run`` looks for shipment confirmations that are due (see
-:func:`watch_confirmations`)."""
-CONFIRM_REQUEUE_SECONDS = 120.0
-"""A confirmation run enqueued by the watcher and not finished after this long (its task lost
-with a crashed worker) no longer stops the watcher from enqueuing the account again."""
+STOCK_ALERT = "amazon_stock_stopped"
+WATCH_SECONDS = 5.0
+"""How often ``sellerbridge run`` looks for shipment confirmations and stock changes that are
+due (see :func:`watch_due_work`)."""
+REQUEUE_SECONDS = 120.0
+"""A run enqueued by the watcher and not finished after this long (its task lost with a
+crashed worker) no longer stops the watcher from enqueuing the account again."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,12 @@ class Jobs:
     fulfil: Any
     """The periodic task (every 5 minutes) that invoices the FBA orders of every automatic
     account and, with ``auto_dispatch``, dispatches the released orders."""
+    sync_stock: Any
+    """``sync_stock(account_id)``: FBA inventory when due, feed results, the full reconcile when
+    due, and the push of changed quantities of one account."""
+    schedule_stock: Any
+    """The periodic task (every minute) that enqueues ``sync_stock`` for every account with
+    ``stock_sync``."""
 
 
 def build_jobs(settings: Settings, engine: Engine, *, immediate: bool = False) -> Jobs:
@@ -130,8 +144,22 @@ def build_jobs(settings: Settings, engine: Engine, *, immediate: bool = False) -
         return fulfil_orders(engine, settings)
 
     fulfil_task = huey.periodic_task(crontab(minute=f"*/{IMPORT_EVERY_MINUTES}"))(fulfil)
+
+    def sync_stock_of(account_id: int) -> str:
+        return stock_account(engine, settings, account_id)
+
+    stock_task = huey.task()(sync_stock_of)
+
+    def schedule_stock() -> list[int]:
+        # Every minute: reconciles and FBA imports fall due by time, not by a change.
+        synced = stock_sync_accounts(engine)
+        for account_id in synced:
+            stock_task(account_id)
+        return synced
+
+    schedule_stock_task = huey.periodic_task(crontab(minute="*"))(schedule_stock)
     return Jobs(huey, import_task, schedule_task, mail_task, confirm_task, schedule_confirm_task,
-                fulfil_task)  # fmt: skip
+                fulfil_task, stock_task, schedule_stock_task)  # fmt: skip
 
 
 def fulfil_orders(engine: Engine, settings: Settings) -> str:
@@ -190,46 +218,57 @@ def automatic_accounts(engine: Engine) -> list[int]:
 
 
 def import_account(engine: Engine, settings: Settings, account_id: int) -> str:
-    """Run the order import of one account; returns how it went.
+    """Run the order import of one account; returns how it went."""
 
-    Whatever stops it raises an alert the operator sees — a refused authorisation (with what to
-    do), Amazon failing beyond the retries, anything unexpected — and the next run tries again;
-    a run that gets through resolves them. Another run of the same import is left to finish.
-    """
-    uow = UnitOfWork(engine)
-    with uow:
-        account = uow.session.get_one(AmazonAccount, account_id)
-        name = account.name
-        client = accounts.client_for(account, secret_box(settings), engine=engine,
-                                     settings=settings)  # fmt: skip
-    kind, message = AUTHORISATION_ALERT, ""
-    with client:
-        try:
-            report = OrderImporter(engine, account_id, client, settings, clock=utcnow).run()
-        except LockTaken:
-            return "already running"
-        except AuthError as error:
-            message = f"{error} {accounts.credentials_hint(error) or ''}".strip()
-        except SpApiError as error:
-            kind, message = IMPORT_ALERT, f"{error}"
-        except Exception as error:  # noqa: BLE001 - an alert; its text could hold personal data
-            kind, message = IMPORT_ALERT, f"an unexpected error ({type(error).__name__})."
-    if message:
-        log.warning("order import failed", account=name, error=message)
-        _alert(uow, kind, name, message)
-        return f"failed: {message}"
-    with uow:  # it works (again)
-        for kind in (AUTHORISATION_ALERT, IMPORT_ALERT):
-            resolve_alerts(uow.session, kind=kind, subject=name, at=utcnow())
-        uow.commit()
-    return f"{report.seen} orders read"
+    def run(client: SpApiClient) -> str:
+        report = OrderImporter(engine, account_id, client, settings, clock=utcnow).run()
+        return f"{report.seen} orders read"
+
+    return account_run(engine, settings, account_id, "order import", IMPORT_ALERT, run)
 
 
 def confirm_account(engine: Engine, settings: Settings, account_id: int) -> str:
-    """Send and verify the shipment confirmations of one account; returns how it went.
+    """Send and verify the shipment confirmations of one account; returns how it went. A
+    single package's problem is the exporter's alert."""
 
-    A single package's problem is the exporter's alert; what stops the whole run — a refused
-    authorisation, anything unexpected — is an alert here, and the next run tries again.
+    def run(client: SpApiClient) -> str:
+        report = ConfirmationExporter(engine, account_id, client, settings).run()
+        return (
+            f"{report.sent} sent, {report.verified} verified, {report.failed} failed, "
+            f"{report.postponed} postponed, {report.held} held (demo)"
+        )
+
+    return account_run(engine, settings, account_id, "shipment confirmations", CONFIRM_ALERT, run)
+
+
+def stock_account(engine: Engine, settings: Settings, account_id: int) -> str:
+    """Run one stock sync of an account (:func:`~.stock.sync.sync_stock`); returns how it
+    went. A SKU Amazon refuses is the exporter's alert."""
+
+    def run(client: SpApiClient) -> str:
+        report = sync_stock(engine, account_id, client, settings)
+        return (
+            f"{report.checked} checked, {report.patched} patched, {len(report.feeds)} feed(s) "
+            f"of {report.feed_messages} message(s), {report.accepted} accepted, "
+            f"{len(report.failed)} refused, {report.deferred} deferred"
+        )
+
+    return account_run(engine, settings, account_id, "stock sync", STOCK_ALERT, run)
+
+
+def account_run(
+    engine: Engine,
+    settings: Settings,
+    account_id: int,
+    what: str,
+    alert: str,
+    work: Callable[[SpApiClient], str],
+) -> str:
+    """Run ``work`` with the account's SP-API client; returns how it went.
+
+    Whatever stops it raises an alert the operator sees — a refused authorisation (with what to
+    do), Amazon failing beyond the retries, anything unexpected — and the next run tries again;
+    a run that gets through resolves them. A run whose lock is taken is left to finish.
     """
     uow = UnitOfWork(engine)
     with uow:
@@ -240,57 +279,64 @@ def confirm_account(engine: Engine, settings: Settings, account_id: int) -> str:
     kind, message = AUTHORISATION_ALERT, ""
     with client:
         try:
-            report = ConfirmationExporter(engine, account_id, client, settings).run()
+            done = work(client)
         except LockTaken:
             return "already running"
         except AuthError as error:
             message = f"{error} {accounts.credentials_hint(error) or ''}".strip()
+        except (SpApiError, DomainError) as error:
+            kind, message = alert, f"{error}"
         except Exception as error:  # noqa: BLE001 - an alert; its text could hold personal data
-            kind, message = CONFIRM_ALERT, f"an unexpected error ({type(error).__name__})."
+            kind, message = alert, f"an unexpected error ({type(error).__name__})."
     if message:
-        log.warning("shipment confirmations stopped", account=name, error=message)
+        log.warning(f"{what} stopped", account=name, error=message)
         with uow:
             raise_alert(uow.session, kind=kind, severity=Severity.ERROR, subject=name,
-                        message=f"The shipment confirmations of Amazon account {name} stopped: "
-                        f"{message}", at=utcnow())  # fmt: skip
+                        message=f"The {what} of Amazon account {name} stopped: {message}",
+                        at=utcnow())  # fmt: skip
             uow.commit()
         return f"failed: {message}"
-    with uow:
-        resolve_alerts(uow.session, kind=CONFIRM_ALERT, subject=name, at=utcnow())
+    with uow:  # it works (again)
+        for resolved in (AUTHORISATION_ALERT, alert):
+            resolve_alerts(uow.session, kind=resolved, subject=name, at=utcnow())
         uow.commit()
-    return (
-        f"{report.sent} sent, {report.verified} verified, {report.failed} failed, "
-        f"{report.postponed} postponed, {report.held} held (demo)"
-    )
+    return done
 
 
-def watch_confirmations(
-    jobs: Jobs, engine: Engine, stop: threading.Event, *, every: float = CONFIRM_WATCH_SECONDS
+def watch_due_work(
+    jobs: Jobs, engine: Engine, stop: threading.Event, *, every: float = WATCH_SECONDS
 ) -> None:
-    """Until ``stop`` is set, enqueue ``confirm_shipments`` every ``every`` seconds for each
-    account with a confirmation due, unless the account's last such run has not finished.
+    """Until ``stop`` is set, every ``every`` seconds enqueue ``confirm_shipments`` for each
+    account with a shipment confirmation due and ``sync_stock`` for each account whose stock
+    changed (or whose feed result is to be read), unless that account's last such run has not
+    finished.
 
     Why: Huey's periodic tasks run at most once a minute, so a package shipped just after the
-    minute's run waited up to a minute before Amazon heard of it, and a late confirmation raises
-    the seller's late-shipment rate. ``sellerbridge run`` runs this beside the scheduler, so a
-    shipment written by any process (the ship command, a tracking import, the dispatch) is
-    sent within seconds (``bench/confirm_latency.py``); it costs one indexed query per
-    interval. The minute's ``schedule_confirmations`` stays as the safety net.
+    minute's run waited up to a minute before Amazon heard of it (a late confirmation raises
+    the seller's late-shipment rate), and a sell-out sat on Amazon as long (an order for stock
+    that is gone). ``sellerbridge run`` runs this beside the scheduler, so a shipment or a stock
+    change written by any process is sent within seconds (``bench/confirm_latency.py``); it
+    costs a few indexed queries per interval. The minute's schedules stay as the safety net.
     """
-    enqueued: dict[int, tuple[Result, float]] = {}
+    enqueued: dict[tuple[str, int], tuple[Result, float]] = {}
+    work: tuple[tuple[str, Callable[[], list[int]], Callable[[int], Result]], ...] = (
+        ("confirmations", lambda: accounts_with_due_confirmations(engine, utcnow()),
+         jobs.confirm_shipments),
+        ("stock", lambda: accounts_with_stock_due(engine), jobs.sync_stock),
+    )  # fmt: skip
     while not stop.wait(every):
-        try:
-            due = accounts_with_due_confirmations(engine, utcnow())
-            for account_id in due:
-                if _still_running(enqueued.get(account_id), account_id):
-                    continue
-                enqueued[account_id] = (jobs.confirm_shipments(account_id), time.monotonic())
-        except Exception:  # the database or the queue away for a moment: the next look retries
-            log.exception("looking for due shipment confirmations failed; trying again")
+        for name, find_due, task in work:
+            try:
+                for account_id in find_due():
+                    if _still_running(enqueued.get((name, account_id)), name, account_id):
+                        continue
+                    enqueued[(name, account_id)] = (task(account_id), time.monotonic())
+            except Exception:  # the database or the queue away for a moment: the next look
+                log.exception("looking for due work failed; trying again", work=name)
 
 
-def _still_running(last: tuple[Result, float] | None, account_id: int) -> bool:
-    """Whether the last confirmation run the watcher enqueued for the account is unfinished."""
+def _still_running(last: tuple[Result, float] | None, name: str, account_id: int) -> bool:
+    """Whether the last run of ``name`` the watcher enqueued for the account is unfinished."""
     if last is None:
         return False
     result, at = last
@@ -298,14 +344,6 @@ def _still_running(last: tuple[Result, float] | None, account_id: int) -> bool:
         if result.get() is not None:  # finished (and its stored result read, so not kept)
             return False
     except TaskException as error:
-        log.warning("a confirmation run failed", account=account_id, error=f"{error}")
+        log.warning("a run failed", work=name, account=account_id, error=f"{error}")
         return False
-    return time.monotonic() - at < CONFIRM_REQUEUE_SECONDS
-
-
-def _alert(uow: UnitOfWork, kind: str, account: str, message: str) -> None:
-    with uow:
-        raise_alert(uow.session, kind=kind, severity=Severity.ERROR, subject=account,
-                    message=f"The order import of Amazon account {account} stopped: {message}",
-                    at=utcnow())  # fmt: skip
-        uow.commit()
+    return time.monotonic() - at < REQUEUE_SECONDS

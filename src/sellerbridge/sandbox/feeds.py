@@ -35,6 +35,21 @@ JSON_LISTINGS_FEED (spapi.md §6.2, the schemas in ``spapi/schemas/feeds``):
   answers 429. Its key ``feeds.createFeed.JSON_LISTINGS_FEED`` takes a usage-plan override
   (``PUT /_sandbox/usage-plans/...``) like any operation.
 
+Processing time (a sandbox matter): Amazon processes a feed on its own machines, the sandbox
+inside the first request that finds it due, on the one event loop that serves every client;
+while it runs, nobody else is answered. So a big feed must be quick. Messages are checked
+against the message schema one by one (the document outside them once), each first by hand
+(:func:`plainly_valid`, for the shapes a connector sends), and only those the hand check cannot
+vouch for by the schema's validator, which words the error: the issues and the report are the
+ones validating the whole document at once gives. Patches work on a copy of only what they
+change (:func:`.listings.apply_patches`). 25,000 ``PATCH`` messages of quantities for existing
+merchant-fulfilled SKUs are applied in about 0.3 s on a 2-core development machine (3.7 s when
+every message went through the schema's validator and a deep copy of its listing); a report
+with ``includedData`` for all of them, or thousands of messages that break the schema, take
+about a second. Processing is not split into parts that let other requests in between: a
+half-applied feed would be visible, and lost or applied twice when the state is saved and
+loaded in the middle.
+
 Unverified choices: a feed type that the sandbox neither processes nor knows as removed gets
 400, including current Amazon types the sandbox does not model (e.g. POST_ORDER_FULFILLMENT_DATA);
 reports above 100 kB are compressed (Amazon's threshold is not documented); the report of a
@@ -49,8 +64,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
+import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 from pydantic import BaseModel, Field
 
@@ -250,6 +267,117 @@ def _message_issue(problem: ValidationError) -> listings.Issue:
     )
 
 
+@cache
+def _feed_validators() -> tuple[jsonschema.Draft7Validator, jsonschema.Draft7Validator]:
+    """The feed schema without its message schema, and the message schema on its own.
+
+    Validating the document against the first gives exactly the errors outside the messages
+    that the whole schema gives, in the same order; validating each message against the second
+    gives exactly the errors the whole schema gives below ``messages/<index>`` (the message
+    schema has no references). Compiled once, like :func:`.spec.document_schema`.
+    """
+    whole = spec.document_schema(LISTINGS_FEED_SCHEMA)
+    schema: dict[str, Any] = whole.schema  # type: ignore[assignment]
+    messages: dict[str, Any] = schema["properties"]["messages"]
+    shell = {
+        **schema,
+        "properties": {
+            **schema["properties"],
+            "messages": {key: value for key, value in messages.items() if key != "items"},
+        },
+    }
+    checker = whole.format_checker
+    return (
+        jsonschema.Draft7Validator(shell, format_checker=checker),
+        jsonschema.Draft7Validator(messages["items"], format_checker=checker),
+    )
+
+
+_OPERATIONS_WITH_ATTRIBUTES = ("UPDATE", "PARTIAL_UPDATE")  # compared, not hashed: any JSON value
+_PATCH_OPS = frozenset({"add", "replace", "merge", "delete"})
+_REQUIREMENTS = frozenset({"LISTING", "LISTING_PRODUCT_ONLY", "LISTING_OFFER_ONLY"})
+_MAX_MESSAGE_ID = 2_147_483_647
+
+
+def _plain_patches(patches: Any) -> bool:
+    if type(patches) is not list or not patches:
+        return False
+    for patch in patches:
+        if type(patch) is not dict:
+            return False
+        op, path = patch.get("op"), patch.get("path")
+        if type(op) is not str or op not in _PATCH_OPS or type(path) is not str:
+            return False
+        if "value" in patch:
+            value = patch["value"]
+            if type(value) is not list or any(type(entry) is not dict for entry in value):
+                return False
+    return True
+
+
+def _plain_text(value: Any) -> bool:
+    return type(value) is str and value != ""
+
+
+def _plain_body(message: dict[str, Any], operation: Any) -> bool:
+    """The operation's part of the message schema (its ``oneOf``), for the usual shapes."""
+    if operation == "DELETE":
+        return not any(
+            name in message for name in ("requirements", "attributes", "productType", "patches")
+        )
+    if not _plain_text(message.get("productType")):
+        return False
+    if "requirements" in message and not (
+        operation == "UPDATE"
+        and type(message["requirements"]) is str
+        and message["requirements"] in _REQUIREMENTS
+    ):
+        return False
+    if operation == "PATCH":
+        return "attributes" not in message and _plain_patches(message.get("patches"))
+    attributes = message.get("attributes")
+    return (
+        operation in _OPERATIONS_WITH_ATTRIBUTES
+        and "patches" not in message
+        and type(attributes) is dict
+        and bool(attributes)
+    )
+
+
+def plainly_valid(message: Any) -> bool:
+    """Whether ``message`` certainly meets the feed's message schema, checked by hand.
+
+    A sandbox shortcut: the schema's own validator takes about 0.1 ms a message, most of the
+    processing time of a big feed. This check accepts only messages the schema accepts (the
+    tests hold it to that); for anything it is unsure of (an unusual but valid shape too) it
+    answers False, and the schema's validator decides and words the error.
+    """
+    if type(message) is not dict:
+        return False
+    message_id = message.get("messageId")
+    return (
+        type(message_id) is int
+        and 1 <= message_id <= _MAX_MESSAGE_ID
+        and _plain_text(message.get("sku"))
+        and _plain_body(message, message.get("operationType"))
+    )
+
+
+def document_problems(document: Any) -> list[ValidationError]:
+    """The feed schema's errors outside the messages (header, the messages array), in order."""
+    return list(_feed_validators()[0].iter_errors(document))
+
+
+def message_problem(message: Any) -> ValidationError | None:
+    """The first error the feed schema finds in one message, or ``None`` if it meets it.
+
+    The same error that validating the whole document gives first below that message.
+    """
+    if plainly_valid(message):
+        return None
+    return next(iter(_feed_validators()[1].iter_errors(message)), None)
+
+
 def _apply_message(
     sandbox: Sandbox, feed: Feed, message: dict[str, Any], now: datetime
 ) -> list[listings.Issue]:
@@ -284,14 +412,7 @@ def process_listings_feed(
         return _fatal(
             header, [listings.Issue("4002006", f"The feed document is not valid JSON: {error}")]
         )
-    by_message: dict[int, ValidationError] = {}
-    whole: list[ValidationError] = []
-    for problem in spec.document_schema(LISTINGS_FEED_SCHEMA).iter_errors(document):
-        path = list(problem.absolute_path)
-        if len(path) >= 2 and path[0] == "messages" and isinstance(path[1], int):
-            by_message.setdefault(path[1], problem)
-        else:
-            whole.append(problem)
+    whole = document_problems(document)
     if whole:
         return _fatal(header, [_document_issue(problem) for problem in whole])
     if document["header"]["sellerId"] != feed.seller_id:
@@ -307,8 +428,8 @@ def process_listings_feed(
         )
     issues: list[dict[str, Any]] = []
     accepted: list[str] = []
-    for index, message in enumerate(document["messages"]):
-        problem = by_message.get(index)
+    for message in document["messages"]:
+        problem = message_problem(message)
         if problem is not None:  # the message may lack any field, or not be an object at all
             fields = message if isinstance(message, dict) else {}
             issues.append(

@@ -465,7 +465,16 @@ def apply_patches(
     listing = find_listing(sandbox, seller_id, sku)
     if listing is None:
         return [unknown_sku(sku)]
-    changed = listing.model_copy(deep=True)
+    # The patches work on a copy, kept only if all are valid. They change the marketplaces,
+    # the quantities and top-level attributes (replaced, never changed in place), so copying
+    # those containers is enough; a deep copy took most of the time of a big listings feed.
+    changed = listing.model_copy(
+        update={
+            "marketplace_ids": list(listing.marketplace_ids),
+            "quantities": dict(listing.quantities),
+            "attributes": dict(listing.attributes),
+        }
+    )
     issues = [
         issue for patch in patches for issue in _apply_patch(changed, patch, marketplace_ids_)
     ]
@@ -1048,6 +1057,46 @@ async def put_listing(sandbox: Sandbox, request: Request) -> Any:
     _change_listing(sandbox, seller, listing, change, now)
     seller_listings(sandbox, seller.seller_id)[sku] = listing
     return listing.model_dump(mode="json")
+
+
+class BulkListings(BaseModel):
+    """``POST /_sandbox/listings/{seller_id}/bulk``: many merchant-fulfilled listings at once
+    (SKUs ``{prefix}000001`` ...), for tests and benchmarks of sellers with large catalogues."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=1, le=1_000_000)
+    prefix: str = Field(default="BULK-", min_length=1, max_length=30)
+    quantity: int = Field(default=0, ge=0)
+    """The DEFAULT quantity on each of its marketplaces."""
+    marketplaces: list[str] | None = None
+    """Where they are listed (ids or codes); by default all the seller's marketplaces."""
+
+
+@api.admin("POST", "/_sandbox/listings/{seller_id}/bulk")
+async def bulk_listings(sandbox: Sandbox, request: Request) -> Any:
+    seller = sandbox.known_seller(request.path_params["seller_id"])
+    try:
+        bulk = BulkListings.model_validate(await json_body(request))
+    except ValidationError as error:
+        raise invalid_input("Invalid bulk listings.", str(error)) from None
+    chosen = marketplace_ids(bulk.marketplaces) if bulk.marketplaces else seller.marketplace_ids
+    check_marketplaces(seller, chosen)
+    now = sandbox.now()
+    listings = seller_listings(sandbox, seller.seller_id)
+    for index in range(1, bulk.count + 1):
+        sku = f"{bulk.prefix}{index:06d}"
+        listings[sku] = Listing(
+            sku=sku,
+            asin=f"B{index:09d}",
+            product_type="PRODUCT",
+            title=f"Article {sku}",
+            marketplace_ids=list(chosen),
+            quantities=dict.fromkeys(chosen, bulk.quantity),
+            created=now,
+            updated=now,
+        )
+    return {"seller_id": seller.seller_id, "created": bulk.count}
 
 
 @api.admin("PUT", "/_sandbox/inventory/{seller_id}/{sku}")

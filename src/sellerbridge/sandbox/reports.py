@@ -1,4 +1,4 @@
-"""Reports API 2021-06-30 and the three reports a connector needs from Amazon.
+"""Reports API 2021-06-30 and the four reports a connector needs from Amazon.
 
 A report is asynchronous, as on Amazon: ``createReport`` answers 202 with a ``reportId``; the
 report waits ``IN_QUEUE`` for the first quarter of ``report_processing_seconds`` (scaled by the
@@ -45,6 +45,52 @@ The reports:
     country. Without ``dataStartTime`` the range is empty (the model's default start is "now"),
     so the report is cancelled, as Amazon cancels an order report without a valid range.
 
+``GET_MERCHANT_LISTINGS_ALL_DATA`` (the All Listings Report)
+    A snapshot of the seller's listings on one marketplace, for reconciling stock in one call
+    instead of a ``getListingsItem`` per SKU. Verified:
+
+    - tab-separated with a header row, and the 29 columns of Amazon's attribute list for this
+      report, in its order (developer-docs.amazon.com/sp-api/docs/inventory-reports-attributes;
+      the same list heads real files, e.g. a 2016 UK file in docs.zynk.com's "Exporting Reports
+      from Amazon Marketplace"): ``item-name``, ``item-description``, ``listing-id``,
+      ``seller-sku``, ``price``, ``quantity``, ``open-date``, ``image-url``,
+      ``item-is-marketplace``, ``product-id-type``, ``zshop-shipping-fee``, ``item-note``,
+      ``item-condition``, ``zshop-category1``, ``zshop-browse-path``,
+      ``zshop-storefront-feature``, ``asin1``, ``asin2``, ``asin3``,
+      ``will-ship-internationally``, ``expedited-shipping``, ``zshop-boldface``,
+      ``product-id``, ``bid-for-featured-placement``, ``add-delete``, ``pending-quantity``,
+      ``fulfillment-channel``, ``merchant-shipping-group``, ``status``. Real files can carry
+      more columns after ``status`` (a 2025 UK file ends in ``Minimum order quantity`` and
+      ``Sell remainder``; older ones had business-price columns), so read by column name;
+    - every listing, active or not ("All Listings"), of the marketplace, whatever
+      ``dataStartTime``/``dataEndTime`` say (amzn/selling-partner-api-models#2578: a range
+      still gave all listings);
+    - one marketplace per report: Amazon's page of inventory reports says for its listings
+      report GET_FLAT_FILE_OPEN_LISTINGS_DATA that only the first of several ``marketplaceIds``
+      is accepted, and users found this report with several holding one marketplace's data
+      only (amzn/selling-partner-api-models#1998). The sandbox accepts several, as Amazon
+      does, and reports the first; ``getReport`` still shows all it was asked for;
+    - merchant-fulfilled rows (``fulfillment-channel`` ``DEFAULT``) carry the merchant's
+      quantity and ``pending-quantity`` 0; Amazon-fulfilled rows (``AMAZON_EU``, ``AMAZON_NA``)
+      an empty ``quantity`` and ``pending-quantity`` (both seen in real files: docs.zynk.com
+      above, a 2025 UK file of AMAZON_EU rows). FBA stock is in the FBA inventory reports and
+      ``getInventorySummaries``, not here;
+    - ``item-is-marketplace`` ``y``, ``product-id-type`` 1 ASIN / 3 UPC / 4 EAN with the
+      ``product-id`` (Seller Central help 200385890 "Active Listings Report"), ``item-condition``
+      11 for new goods and ``status`` ``Active``/``Inactive`` (real files).
+
+    Chosen: rows sorted by SKU; ``status`` ``Active`` while the listing is active and has stock
+    to sell, else ``Inactive`` (Amazon's other reasons for inactive, and ``Incomplete``, do not
+    arise); ``open-date`` is the listing's creation in UTC written like the help page's example
+    (``2008-02-27 20:15:20 GMT``), where Amazon writes the marketplace's local time in its
+    local date order (``29/09/2025 16:19:39 BST`` on amazon.co.uk); ``listing-id`` is the
+    month and day of ``open-date`` and 7 letters and digits, the shape of real ids
+    (``0929FIRW02F``), seeded per SKU and marketplace; ``price`` with two decimals (real files
+    write whole prices without them, ``20``); ``merchant-shipping-group`` ``Migrated Template``
+    for every row; ``product-id`` the listing's GTIN when it has one; the other columns empty;
+    ``reportOptions`` (Amazon knows ``custom``) are ignored; a marketplace without listings
+    gives a ``CANCELLED`` report.
+
 Admin routes: ``PUT /_sandbox/sellers/{seller_id}/account-health`` (above) and ``GET
 /_sandbox/invoices[?seller_id=...]``, every invoice upload as judged. The uploads live in this
 module's state because the VIDR is where Amazon shows them.
@@ -61,11 +107,12 @@ without ``Content-Encoding`` all the same.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -78,6 +125,7 @@ from sellerbridge.sandbox.admin import json_body, marketplace_ids
 from sellerbridge.sandbox.errors import ApiError, invalid_input, not_found
 from sellerbridge.sandbox.framework import Api, Call, Reply, check_marketplaces, iso, parse_time
 from sellerbridge.sandbox.history import ProcessingStatus, history_page, history_query
+from sellerbridge.sandbox.listings import Listing, available, seller_listings
 from sellerbridge.sandbox.marketplaces import BY_ID, EU_COUNTRIES, EUROPE
 from sellerbridge.sandbox.order_records import (
     ZERO,
@@ -106,6 +154,7 @@ logger = logging.getLogger("sellerbridge.sandbox")
 VIDR = "GET_FLAT_FILE_VAT_INVOICE_DATA_REPORT"
 SELLER_PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
 ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+MERCHANT_LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
 RESTRICTED_REPORT_TYPES = frozenset({VIDR})
 
 QUEUE_SHARE = 0.25
@@ -214,8 +263,13 @@ def _tsv(columns: tuple[str, ...], rows: Iterable[dict[str, str]]) -> bytes:
     def clean(value: str) -> str:
         return value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
+    separators = len(columns) - 1
     lines = ["\t".join(columns)]
-    lines.extend("\t".join(clean(row[column]) for column in columns) for row in rows)
+    for row in rows:
+        line = "\t".join([row[column] for column in columns])
+        if line.count("\t") != separators or "\n" in line or "\r" in line:  # rare: clean
+            line = "\t".join([clean(row[column]) for column in columns])
+        lines.append(line)
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -735,6 +789,99 @@ def _all_orders(sandbox: Sandbox, report: Report, at: datetime) -> tuple[bytes, 
     return _tsv(ALL_ORDERS_COLUMNS, rows), TSV
 
 
+# --- the all listings report -----------------------------------------------------------------
+
+MERCHANT_LISTINGS_COLUMNS = (
+    "item-name", "item-description", "listing-id", "seller-sku", "price", "quantity",
+    "open-date", "image-url", "item-is-marketplace", "product-id-type", "zshop-shipping-fee",
+    "item-note", "item-condition", "zshop-category1", "zshop-browse-path",
+    "zshop-storefront-feature", "asin1", "asin2", "asin3", "will-ship-internationally",
+    "expedited-shipping", "zshop-boldface", "product-id", "bid-for-featured-placement",
+    "add-delete", "pending-quantity", "fulfillment-channel", "merchant-shipping-group", "status",
+)  # fmt: skip
+"""Amazon's attribute list of the report, in its order (see the module docstring)."""
+
+# The flat files' item-condition codes for the Listings API's condition_type values.
+ITEM_CONDITIONS = {
+    "used_like_new": "1",
+    "used_very_good": "2",
+    "used_good": "3",
+    "used_acceptable": "4",
+    "collectible_like_new": "5",
+    "collectible_very_good": "6",
+    "collectible_good": "7",
+    "collectible_acceptable": "8",
+    "refurbished_refurbished": "10",
+    "new_new": "11",
+}
+SHIPPING_TEMPLATE = "Migrated Template"
+_LISTING_ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def listing_id(seed: int, seller_id: str, listing: Listing, marketplace_id: str) -> str:
+    """Amazon's id of the offer: the month and day it was opened and 7 characters (seeded)."""
+    digest = hashlib.blake2b(
+        f"{seed}:{seller_id}:{listing.sku}:{marketplace_id}".encode(), digest_size=7
+    ).digest()
+    tail = "".join(_LISTING_ID_ALPHABET[byte % len(_LISTING_ID_ALPHABET)] for byte in digest)
+    return f"{listing.created:%m%d}{tail}"
+
+
+def _product_id(listing: Listing) -> tuple[str, str]:
+    """``product-id-type`` and ``product-id``: 4 EAN, 3 UPC, else 1 and the ASIN."""
+    gtin = listing.gtin or ""
+    if gtin.isdigit() and len(gtin) in (12, 13):
+        return ("3" if len(gtin) == 12 else "4"), gtin
+    return "1", listing.asin
+
+
+def _listing_row(
+    sandbox: Sandbox, seller_id: str, listing: Listing, marketplace_id: str
+) -> dict[str, str]:
+    merchant = not listing.amazon_fulfilled
+    quantity = listing.quantities.get(marketplace_id) if merchant else None
+    price = listing.prices.get(marketplace_id)
+    selling = listing.active and available(sandbox, seller_id, listing, marketplace_id) > 0
+    product_id_type, product_id = _product_id(listing)
+    row = dict.fromkeys(MERCHANT_LISTINGS_COLUMNS, "")
+    row.update(
+        {
+            "item-name": listing.title,
+            "listing-id": listing_id(sandbox.config.seed, seller_id, listing, marketplace_id),
+            "seller-sku": listing.sku,
+            "price": "" if price is None else _money(price),
+            "quantity": "" if quantity is None else str(quantity),
+            "open-date": listing.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S GMT"),
+            "item-is-marketplace": "y",
+            "product-id-type": product_id_type,
+            "item-condition": ITEM_CONDITIONS.get(listing.condition, ""),
+            "asin1": listing.asin,
+            "product-id": product_id,
+            "pending-quantity": "0" if merchant else "",
+            "fulfillment-channel": listing.fulfillment_channel,
+            "merchant-shipping-group": SHIPPING_TEMPLATE,
+            "status": "Active" if selling else "Inactive",
+        }
+    )
+    return row
+
+
+def _merchant_listings(sandbox: Sandbox, report: Report, at: datetime) -> tuple[bytes, str] | None:
+    marketplace_id = report.marketplace_ids[0]  # Amazon reports one marketplace: the first
+    listed = sorted(
+        (
+            listing
+            for listing in seller_listings(sandbox, report.seller_id).values()
+            if marketplace_id in listing.marketplace_ids
+        ),
+        key=lambda listing: listing.sku,
+    )
+    if not listed:
+        return None
+    rows = (_listing_row(sandbox, report.seller_id, listing, marketplace_id) for listing in listed)
+    return _tsv(MERCHANT_LISTINGS_COLUMNS, rows), TSV
+
+
 # --- the account health report ---------------------------------------------------------------
 
 TargetCondition = Literal["LESS_THAN", "GREATER_THAN", "EQUALS"]
@@ -901,6 +1048,7 @@ GENERATORS: dict[str, Generator] = {
     VIDR: _vidr,
     SELLER_PERFORMANCE: _seller_performance,
     ALL_ORDERS: _all_orders,
+    MERCHANT_LISTINGS: _merchant_listings,
 }
 
 

@@ -353,6 +353,7 @@ def configure(
     start_date: datetime | None = None,
     marketplaces: list[str] | None = None,
     mail_fba_invoices: bool | None = None,
+    stock_sync: bool | None = None,
 ) -> AmazonAccount:
     """Change an account's import rules; what is not given stays as it is.
 
@@ -369,6 +370,8 @@ def configure(
             account.import_fba = fba
         if mail_fba_invoices is not None:
             account.mail_fba_invoices = mail_fba_invoices
+        if stock_sync is not None:
+            account.stock_sync = stock_sync
         if start_date is not None:
             account.start_date = start_date.replace(microsecond=0)
         if marketplaces is not None:

@@ -10,15 +10,21 @@ be released.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sellerbridge.channels.amazon.accounts import account_by_name
 from sellerbridge.core.clock import utcnow
+from sellerbridge.core.errors import InvalidInput, NotFound
+from sellerbridge.core.offers import OfferRule
 from sellerbridge.core.orders import HOLD_SHIPPED_ELSEWHERE, OrderState
 from sellerbridge.db.models import (
+    AmazonOffer,
     AmazonOrderBinding,
     AmazonSkuBinding,
+    Article,
     SalesOrder,
     SalesOrderLine,
 )
@@ -26,6 +32,8 @@ from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.services import stock
 from sellerbridge.services.events import record_event
 from sellerbridge.services.lookup import article_by_number, order_by_number
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,12 @@ def map_sku(
             session.add(AmazonSkuBinding(account_id=amazon.id, seller_sku=sku, article=article))
         else:
             binding.article = article
+        # The SKU's offers now show this article's stock: compared again at the next push.
+        session.execute(
+            update(AmazonOffer)
+            .where(AmazonOffer.account_id == amazon.id, AmazonOffer.seller_sku == sku)
+            .values(article_id=article.id, stock_version=AmazonOffer.stock_version + 1)
+        )
         waiting = select(SalesOrderLine.order_id).where(
             SalesOrderLine.article_id.is_(None), SalesOrderLine.article_number == sku
         )
@@ -101,6 +115,70 @@ def map_sku(
         ]
         uow.commit()
     return SkuMapping(sku, article.number, fixed, ready)
+
+
+@dataclass(frozen=True)
+class StockRuleChange:
+    """What to change of a SKU's stock rule; None leaves a value as it is."""
+
+    buffer: int | None = None
+    buffer_percent: Decimal | None = None
+    zero_below: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    no_maximum: bool = False
+    handling_days: int | None = None
+
+
+def set_stock_rule(
+    uow: UnitOfWork, *, sku: str, account: str | None, change: StockRuleChange
+) -> tuple[OfferRule, int | None]:
+    """Change how much of the free stock ``sku`` offers on Amazon (and its handling time); its
+    offers are compared again at the next push. Returns the rule and handling time now."""
+    if change.handling_days is not None and not 0 <= change.handling_days <= 30:
+        raise InvalidInput("handling_days", f"{change.handling_days} is not 0 to 30 days")
+    with uow:
+        session = uow.session
+        amazon = account_by_name(session, account)
+        binding = session.scalars(
+            select(AmazonSkuBinding).where(
+                AmazonSkuBinding.account_id == amazon.id, AmazonSkuBinding.seller_sku == sku
+            )
+        ).first()
+        if binding is None:  # a SKU numbered like its article: its rule needs a binding
+            article = session.scalars(select(Article).where(Article.number == sku)).first()
+            if article is None:
+                raise NotFound(
+                    f"SKU {sku} sells no article.",
+                    hint="Map it first: `sellerbridge skus map SKU ARTICLE`.",
+                )
+            binding = AmazonSkuBinding(account_id=amazon.id, seller_sku=sku, article=article,
+                                       stock_buffer=0, stock_buffer_percent=Decimal(0),
+                                       stock_zero_below=0, stock_minimum=0)  # fmt: skip
+            session.add(binding)
+        rule = OfferRule(  # checks the combination
+            buffer=_given(change.buffer, binding.stock_buffer),
+            buffer_percent=_given(change.buffer_percent, binding.stock_buffer_percent),
+            zero_below=_given(change.zero_below, binding.stock_zero_below),
+            minimum=_given(change.minimum, binding.stock_minimum),
+            maximum=None if change.no_maximum else _given(change.maximum, binding.stock_maximum),
+        )
+        binding.stock_buffer, binding.stock_buffer_percent = rule.buffer, rule.buffer_percent
+        binding.stock_zero_below, binding.stock_minimum = rule.zero_below, rule.minimum
+        binding.stock_maximum = rule.maximum
+        binding.handling_days = _given(change.handling_days, binding.handling_days)
+        session.execute(
+            update(AmazonOffer)
+            .where(AmazonOffer.account_id == amazon.id, AmazonOffer.seller_sku == sku)
+            .values(stock_version=AmazonOffer.stock_version + 1)
+        )
+        handling = binding.handling_days
+        uow.commit()
+    return rule, handling
+
+
+def _given(value: _T | None, current: _T) -> _T:
+    return current if value is None else value
 
 
 def _ships_from_stock(order: SalesOrder) -> bool:

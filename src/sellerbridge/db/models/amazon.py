@@ -8,6 +8,7 @@ the database refuses the second, not the hope that nobody raced.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
@@ -18,6 +19,7 @@ from sellerbridge.db.base import Base, Timestamped
 from sellerbridge.db.models.catalog import Article
 from sellerbridge.db.models.orders import SalesChannel, SalesOrder
 from sellerbridge.db.models.parties import Customer
+from sellerbridge.db.types import ExactDecimal
 
 
 class ImportMode(StrEnum):
@@ -51,6 +53,13 @@ class AmazonAccount(Timestamped, Base):
     import_fbm: Mapped[bool] = mapped_column(default=True)
     import_fba: Mapped[bool] = mapped_column(default=True)
     mail_fba_invoices: Mapped[bool] = mapped_column(default=False)
+    stock_sync: Mapped[bool] = mapped_column(default=False)
+    """Whether the periodic task keeps Amazon's FBM quantities in step with the stock."""
+    offers_reconciled_at: Mapped[datetime | None]
+    """The last full stock reconcile with Amazon's listings (None: never; the first push does
+    one, so that no quantity goes out before Amazon has said which SKUs it fulfils)."""
+    fba_inventory_at: Mapped[datetime | None]
+    """The last FBA inventory import."""
     """E-mail the invoice of each FBA order to its buyer (Amazon's relay address)."""
     start_date: Mapped[datetime]
     """Orders created before this are not imported."""
@@ -144,8 +153,105 @@ class AmazonSkuBinding(Timestamped, Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
     seller_sku: Mapped[str] = mapped_column(String(40))
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    # How much of the free stock the SKU offers (core.offers.OfferRule) and its handling time.
+    stock_buffer: Mapped[int] = mapped_column(default=0)
+    stock_buffer_percent: Mapped[Decimal] = mapped_column(ExactDecimal(), default=Decimal(0))
+    stock_zero_below: Mapped[int] = mapped_column(default=0)
+    stock_minimum: Mapped[int] = mapped_column(default=0)
+    stock_maximum: Mapped[int | None]
+    handling_days: Mapped[int | None]
+    """Days from order to shipment (Amazon's lead_time_to_ship_max_days); None: Amazon's."""
 
     article: Mapped[Article] = relationship()
+
+
+class OfferResult(StrEnum):
+    PENDING = "pending"  # sent; Amazon's answer is not read yet
+    ACCEPTED = "accepted"
+    FAILED = "failed"  # Amazon refused it: ``error`` says why
+
+
+class AmazonOffer(Base):
+    """A SKU on one marketplace, the quantity Amazon last acknowledged for it, and what was
+    sent since. FBA offers are recorded (Amazon fulfils them) and never sent a quantity.
+
+    ``stock_version`` is raised by a database trigger whenever the stock level of its article
+    (or of a component of it) changes, in the same transaction; the exporter looks at offers
+    whose version moved past ``checked_version``, so a change is never lost between reading
+    the stock and recording what was sent.
+    """
+
+    __tablename__ = "amazon_offers"
+    __table_args__ = (
+        UniqueConstraint("account_id", "seller_sku", "marketplace_id"),
+        Index("ix_amazon_offers_due", "account_id", "fulfillment", "stock_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    seller_sku: Mapped[str] = mapped_column(String(40))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    fulfillment: Mapped[Fulfillment] = mapped_column(default=Fulfillment.FBM)
+    listed: Mapped[bool | None]
+    """Whether Amazon's listings report shows the SKU on the marketplace (None: not asked)."""
+    amazon_quantity: Mapped[int | None]
+    """The quantity Amazon's last listings report showed."""
+    stock_version: Mapped[int] = mapped_column(default=0)
+    checked_version: Mapped[int] = mapped_column(default=-1)
+    sent_quantity: Mapped[int | None]
+    """The quantity Amazon last acknowledged (None: none yet)."""
+    sent_at: Mapped[datetime | None]
+    pending_quantity: Mapped[int | None]
+    pending_version: Mapped[int | None]
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("amazon_stock_submissions.id"))
+    result: Mapped[OfferResult | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SubmissionStatus(StrEnum):
+    PREPARED = "prepared"  # written, not sent yet (or its sending was interrupted)
+    SUBMITTED = "submitted"  # Amazon has the feed; its report is not read yet
+    DONE = "done"  # every message's result is recorded
+    FAILED = "failed"  # the feed ended FATAL or could not be sent: its offers go again
+
+
+class AmazonStockSubmission(Base):
+    """A ``JSON_LISTINGS_FEED`` of quantities sent to Amazon. Its messages are its offers'
+    SKUs in SKU order (``messageId`` 1, 2, ...), so its processing report maps back to them."""
+
+    __tablename__ = "amazon_stock_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"), index=True)
+    status: Mapped[SubmissionStatus] = mapped_column(index=True)
+    marketplace_ids: Mapped[str] = mapped_column(String(300))
+    """Comma-separated: the marketplaces every message of it applies to."""
+    messages: Mapped[int]
+    feed_id: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class AmazonFbaInventory(Base):
+    """Amazon's FBA inventory of a SKU, as ``getInventorySummaries`` last gave it."""
+
+    __tablename__ = "amazon_fba_inventory"
+    __table_args__ = (UniqueConstraint("account_id", "seller_sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    seller_sku: Mapped[str] = mapped_column(String(40))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    fulfillable: Mapped[int]
+    inbound: Mapped[int]
+    reserved: Mapped[int]
+    unfulfillable: Mapped[int]
+    researching: Mapped[int]
+    updated_at: Mapped[datetime]
 
 
 class AmazonCustomerBinding(Base):

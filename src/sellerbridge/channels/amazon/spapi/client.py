@@ -22,7 +22,7 @@ Every call, in this order:
      ``min(cap, base * 2 ** (failure - 1))``), so that many clients failing together do not
      come back together; after ``RetryPolicy.attempts`` failures :class:`RetryableError` (or
      :class:`UnreachableError` if no connection was ever made).
-   - ``idempotent=False`` (creating a feed, a document, a label): when the request may have
+   - ``idempotent=False`` (creating a feed, buying a label): when the request may have
      reached Amazon (a timeout or a broken connection after sending, a 5xx other than 503, an
      unreadable success) it is not repeated, which could apply it twice, but raises
      :class:`AmbiguousError`. Connection failures before sending and 503 are still retried.
@@ -34,6 +34,12 @@ Each call also writes one structured log line: operation, method, path without q
 status, Amazon request id, duration, attempt. Tokens, header values, query strings and bodies
 are never logged or recorded: they carry secrets and buyers' personal data.
 
+Feed and report files go to and come from pre-signed URLs (:meth:`SpApiClient.upload_document`,
+:meth:`SpApiClient.download_document`). Those are not SP-API calls: the URL is the permission,
+so steps 1 and 2 are left out; the rest is the same, under the operations ``documents.upload``
+and ``documents.download``, except that a 4xx of the storage service is :class:`RejectedError`
+with its error code (403 ``AccessDenied`` for an expired URL).
+
 Nothing is global but the access-token cache, whose keys are derived from the credentials and
 the endpoint: a client carries its seller, credentials, endpoint and buckets, so two sellers,
 two regions, or the sandbox and Amazon can be used side by side.
@@ -41,16 +47,18 @@ two regions, or the sandbox and Amazon can be used side by side.
 
 from __future__ import annotations
 
+import gzip
 import json as jsonlib
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 import httpx
 import pydantic
@@ -79,6 +87,17 @@ from sellerbridge.channels.amazon.spapi.errors import (
     UnreachableError,
     safe_codes,
 )
+from sellerbridge.channels.amazon.spapi.models.fba_inventory import (
+    GetInventorySummariesResponse,
+    InventoryPage,
+)
+from sellerbridge.channels.amazon.spapi.models.feeds import (
+    CreateFeedResponse,
+    DocumentLocation,
+    Feed,
+    FeedDocumentUpload,
+)
+from sellerbridge.channels.amazon.spapi.models.listings import ListingsSubmission
 from sellerbridge.channels.amazon.spapi.models.merchant_fulfillment import (
     CreateShipmentRequest,
     GetEligibleShipmentServicesRequest,
@@ -97,13 +116,14 @@ from sellerbridge.channels.amazon.spapi.models.orders_v0 import (
     GetOrderBuyerInfoResponse,
     PackageDetail,
 )
+from sellerbridge.channels.amazon.spapi.models.reports import CreateReportResponse, Report
 from sellerbridge.channels.amazon.spapi.models.sellers import (
     GetMarketplaceParticipationsResponse,
     MarketplaceParticipation,
 )
 from sellerbridge.channels.amazon.spapi.ratelimit import BucketStore
 from sellerbridge.channels.amazon.spapi.recorder import CallRecord, CallRecorder
-from sellerbridge.channels.amazon.spapi.usage_plans import plan
+from sellerbridge.channels.amazon.spapi.usage_plans import SUBMISSION_LIMITS, plan
 from sellerbridge.core.clock import ensure_utc, utcnow
 
 log = structlog.get_logger("sellerbridge.spapi")
@@ -122,6 +142,8 @@ LWA_OPERATION = "lwa.token"
 RDT_OPERATION = "tokens.createRestrictedDataToken"
 RDT_PATH = "/tokens/2021-03-01/restrictedDataToken"
 USER_AGENT = f"sellerbridge/{__version__} (Language=Python)"
+UPLOAD_OPERATION = "documents.upload"
+DOWNLOAD_OPERATION = "documents.download"
 
 # Failures that happen before a request leaves: repeating them cannot apply anything twice.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
@@ -320,6 +342,7 @@ SEARCH_ORDERS_PARAMETERS = frozenset(
 )
 
 _Model = TypeVar("_Model", bound=pydantic.BaseModel)
+_T = TypeVar("_T")
 
 
 class SpApiClient:
@@ -389,10 +412,11 @@ class SpApiClient:
             raise ValueError("pass query parameters as params, not in the path")
         limits = [(name, *plan(name)) for name in (*also_limited_by, operation)]
         request = {"params": encode_query(params or {}), "json": json}
-        progress = _Progress()
-        started = self._clock()
-        try:
-            response = self._call(
+        return self._logged(
+            operation,
+            method,
+            path,
+            lambda progress: self._call(
                 operation,
                 method.upper(),
                 path,
@@ -401,12 +425,8 @@ class SpApiClient:
                 progress,
                 restricted=restricted,
                 idempotent=idempotent,
-            )
-        except SpApiError as error:
-            self._log(operation, method, path, progress, started, error)
-            raise
-        self._log(operation, method, path, progress, started, None)
-        return response
+            ),
+        )
 
     def search_orders(self, **params: QueryValue) -> SearchOrdersResponse:
         """``searchOrders``; parameters in Amazon's or Python's spelling (``lastUpdatedAfter``
@@ -532,22 +552,13 @@ class SpApiClient:
         return self._shipment(operation, response)
 
     def _shipment(self, operation: str, response: ApiResponse) -> Shipment:
-        try:
-            payload = self._parse(ShipmentResponse, operation, response).payload
-        except RetryableError as error:
-            if operation != "mfn.createShipment":
-                raise
-            # The purchase went through, but its answer cannot be read: the outcome is
-            # unknown to the caller, exactly like a timeout after sending.
-            raise AmbiguousError.outcome_unknown(
-                operation,
-                what="Amazon answered, but not in the shape of its model",
-                request_id=response.request_id,
-                attempts=1,
-            ) from error
+        # A purchase whose answer cannot be read went through all the same: its outcome is
+        # unknown to the caller, exactly like a timeout after sending.
+        created = operation == "mfn.createShipment"
+        payload = self._parse(ShipmentResponse, operation, response, idempotent=not created).payload
         if payload is None:
             what = "the answer had no payload"
-            if operation == "mfn.createShipment":
+            if created:
                 raise AmbiguousError.outcome_unknown(
                     operation, what=what, request_id=response.request_id, attempts=1
                 )
@@ -555,6 +566,233 @@ class SpApiClient:
                 operation, request_id=response.request_id, problems=["payload: missing"]
             )
         return payload
+
+    # --- Feeds 2021-06-30 --------------------------------------------------------------------
+
+    def create_feed_document(self, content_type: str) -> FeedDocumentUpload:
+        """``createFeedDocument``: a document for a feed's file, and the URL to upload it to.
+
+        Amazon signs the URL for ``content_type`` and lets it expire after 5 minutes: upload the
+        file at once with :meth:`upload_document` and the same content type. Retried like a
+        read: a document that no feed uses does no harm.
+        """
+        operation = "feeds.createFeedDocument"
+        response = self.call(
+            operation, "POST", "/feeds/2021-06-30/documents", json={"contentType": content_type}
+        )
+        return self._parse(FeedDocumentUpload, operation, response)
+
+    def upload_document(self, url: str, content: bytes, content_type: str) -> None:
+        """PUT a feed's file to the pre-signed ``url`` of :meth:`create_feed_document`.
+
+        Not an SP-API call: the URL is the permission, so no token goes with it and no usage
+        plan meters it. Amazon's storage refuses another content type than the document was
+        created for (:class:`RejectedError`, 403 ``SignatureDoesNotMatch``) and an expired URL
+        (403 ``AccessDenied``: create a new document). Uploading the same file again only
+        writes it again, so transport failures and 5xx are retried like any call's.
+        """
+        self._transfer(
+            UPLOAD_OPERATION, "PUT", url, content=content, headers={"content-type": content_type}
+        )
+
+    def create_feed(
+        self,
+        feed_type: str,
+        marketplace_ids: Sequence[str],
+        input_feed_document_id: str,
+        feed_options: Mapping[str, str] | None = None,
+    ) -> str:
+        """``createFeed``: queue an uploaded feed document as a feed of ``feed_type``; its id.
+
+        Amazon answers at once (202) and processes the feed later: follow it with
+        :meth:`get_feed`. ``feed_options`` carry what some feed types need besides the file
+        (an invoice's order id and number for ``UPLOAD_VAT_INVOICE``). A feed type with a limit
+        of its own (:data:`.usage_plans.SUBMISSION_LIMITS`: ``JSON_LISTINGS_FEED``, 5 per 5
+        minutes) counts against it too.
+
+        Never repeated when its outcome is unknown (a timeout after sending, a 5xx, an
+        unreadable answer): that could queue the feed twice, so it raises
+        :class:`AmbiguousError`. Before sending it again, check the seller's recent feeds
+        (``getFeeds``), unless processing it twice is harmless (absolute quantities).
+        """
+        operation = "feeds.createFeed"
+        limit = f"{operation}.{feed_type}"
+        body: dict[str, Any] = {
+            "feedType": feed_type,
+            "marketplaceIds": list(marketplace_ids),
+            "inputFeedDocumentId": input_feed_document_id,
+        }
+        if feed_options is not None:
+            body["feedOptions"] = dict(feed_options)
+        response = self.call(
+            operation,
+            "POST",
+            "/feeds/2021-06-30/feeds",
+            json=body,
+            idempotent=False,
+            also_limited_by=(limit,) if limit in SUBMISSION_LIMITS else (),
+        )
+        return self._parse(CreateFeedResponse, operation, response, idempotent=False).feed_id
+
+    def get_feed(self, feed_id: str) -> Feed:
+        """``getFeed``: how far Amazon is with a feed and, once it is done, the document id of
+        its processing report. Amazon keeps feeds for 90 days."""
+        operation = "feeds.getFeed"
+        response = self.call(operation, "GET", f"/feeds/2021-06-30/feeds/{quote(feed_id, safe='')}")
+        return self._parse(Feed, operation, response)
+
+    def get_feed_document(self, feed_document_id: str) -> DocumentLocation:
+        """``getFeedDocument``: where to download a feed's processing report, with
+        :meth:`download_document` at once (the URL expires after 5 minutes). Amazon keeps
+        processing reports for 28 days."""
+        operation = "feeds.getFeedDocument"
+        response = self.call(
+            operation, "GET", f"/feeds/2021-06-30/documents/{quote(feed_document_id, safe='')}"
+        )
+        return self._parse(DocumentLocation, operation, response)
+
+    # --- Reports 2021-06-30 ------------------------------------------------------------------
+
+    def create_report(
+        self,
+        report_type: str,
+        marketplace_ids: Sequence[str],
+        *,
+        data_start_time: datetime | None = None,
+        data_end_time: datetime | None = None,
+        report_options: Mapping[str, str] | None = None,
+    ) -> str:
+        """``createReport``: ask Amazon to generate a report; its id.
+
+        Amazon answers at once (202) and generates the report later: follow it with
+        :meth:`get_report`. The times must carry a time zone and go out in UTC, to the second
+        (as :func:`encode_query` writes them); an order report without data in the range ends
+        CANCELLED. Retried like a read: a report created twice is only generated twice.
+        """
+        operation = "reports.createReport"
+        body: dict[str, Any] = {"reportType": report_type, "marketplaceIds": list(marketplace_ids)}
+        body.update(encode_query({"dataStartTime": data_start_time, "dataEndTime": data_end_time}))
+        if report_options is not None:
+            body["reportOptions"] = dict(report_options)
+        response = self.call(operation, "POST", "/reports/2021-06-30/reports", json=body)
+        return self._parse(CreateReportResponse, operation, response).report_id
+
+    def get_report(self, report_id: str) -> Report:
+        """``getReport``: how far Amazon is with a report and, once it is done, the id of its
+        document. Amazon keeps reports for 90 days."""
+        operation = "reports.getReport"
+        response = self.call(
+            operation, "GET", f"/reports/2021-06-30/reports/{quote(report_id, safe='')}"
+        )
+        return self._parse(Report, operation, response)
+
+    def get_report_document(
+        self, report_document_id: str, *, restricted: bool = False
+    ) -> DocumentLocation:
+        """``getReportDocument``: where to download a report's file, with
+        :meth:`download_document` at once (the URL expires after 5 minutes).
+
+        A report of a restricted type, one with personal data such as the VAT invoice data
+        report (``GET_FLAT_FILE_VAT_INVOICE_DATA_REPORT``), needs ``restricted=True``: Amazon
+        then wants a Restricted Data Token issued for this very document's path, which the call
+        fetches first. Without it Amazon answers 403 (:class:`AuthError`, ``RESTRICTED_DATA``).
+        """
+        operation = "reports.getReportDocument"
+        response = self.call(
+            operation,
+            "GET",
+            f"/reports/2021-06-30/documents/{quote(report_document_id, safe='')}",
+            restricted=restricted,
+        )
+        return self._parse(DocumentLocation, operation, response)
+
+    def download_document(self, location: DocumentLocation) -> bytes:
+        """The file behind a :class:`.DocumentLocation` (a feed's processing report, a report):
+        GET from its pre-signed URL, unpacked when Amazon compressed it (``GZIP``).
+
+        Not an SP-API call: no token goes with it and no usage plan meters it. Transport
+        failures and 5xx are retried like any call's; an expired URL gives
+        :class:`RejectedError` (403 ``AccessDenied``): ask for the document again.
+        """
+        content = self._transfer(DOWNLOAD_OPERATION, "GET", location.url)
+        if location.compression_algorithm is None:
+            return content
+        try:
+            return gzip.decompress(content)
+        except (OSError, EOFError):  # not GZIP at all (BadGzipFile), or cut off
+            raise RetryableError.unreadable(
+                DOWNLOAD_OPERATION, request_id=None, problems=["content: not GZIP"]
+            ) from None
+
+    # --- Listings Items 2021-08-01 -----------------------------------------------------------
+
+    def patch_listings_item(
+        self,
+        seller_id: str,
+        sku: str,
+        marketplace_ids: Sequence[str],
+        patches: Sequence[Mapping[str, Any]],
+        *,
+        product_type: str = "PRODUCT",
+    ) -> ListingsSubmission:
+        """``patchListingsItem``: change top-level attributes of the listing of ``sku`` in the
+        marketplaces named, with JSON Patch operations; e.g. the merchant-fulfilled quantity::
+
+            {"op": "replace", "path": "/attributes/fulfillment_availability",
+             "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 12}]}
+
+        ``seller_id`` is the seller's merchant token; ``PRODUCT`` as ``product_type`` serves
+        offer-only changes such as the quantity. ACCEPTED means Amazon took the submission and
+        applies it asynchronously, not that it is applied; INVALID comes with ``issues`` and
+        changes nothing. A patch that sets values gives the same listing when repeated, so the
+        call is retried like a read.
+        """
+        operation = "listings.patchListingsItem"
+        response = self.call(
+            operation,
+            "PATCH",
+            f"/listings/2021-08-01/items/{quote(seller_id, safe='')}/{quote(sku, safe='')}",
+            params={"marketplaceIds": list(marketplace_ids)},
+            json={"productType": product_type, "patches": [dict(patch) for patch in patches]},
+        )
+        return self._parse(ListingsSubmission, operation, response)
+
+    # --- FBA Inventory v1 --------------------------------------------------------------------
+
+    def get_inventory_summaries(
+        self,
+        marketplace_id: str,
+        *,
+        next_token: str | None = None,
+        seller_skus: Sequence[str] = (),
+        details: bool = True,
+    ) -> InventoryPage:
+        """``getInventorySummaries``: one page of the seller's FBA inventory in a marketplace,
+        a summary per SKU; ``seller_skus`` (at most 50) limits it to those, ``details`` adds
+        the fulfillable, inbound, reserved, researching and unfulfillable figures.
+
+        For the next page pass the page's ``next_token`` with the same arguments. Amazon's token
+        expires 30 seconds after it was issued: read the pages one after the other without slow
+        work in between, and start again from the first page if Amazon refuses a token as
+        expired (:class:`RejectedError`).
+        """
+        operation = "fbaInventory.getInventorySummaries"
+        response = self.call(
+            operation,
+            "GET",
+            "/fba/inventory/v1/summaries",
+            params={
+                "granularityType": "Marketplace",
+                "granularityId": marketplace_id,
+                "marketplaceIds": [marketplace_id],
+                "details": details,
+                "sellerSkus": list(seller_skus) or None,
+                "nextToken": next_token,
+            },
+        )
+        return self._parse(GetInventorySummariesResponse, operation, response).page()
+
+    # --- the connection ----------------------------------------------------------------------
 
     def access_token(self, *, fresh: bool = False) -> str:
         """An access token for the seller, from the cache or (``fresh``) from Login with Amazon.
@@ -637,6 +875,71 @@ class SpApiClient:
             if response is not None:
                 return response
 
+    def _transfer(self, operation: str, method: str, url: str, **request: Any) -> bytes:
+        """``method`` on a pre-signed document URL, with the retries of any call; the body of
+        the answer. The URL's query string carries its signature: only its path is logged and
+        recorded. Transport failures and 5xx are retried; any other status is
+        :class:`RejectedError` with the storage service's error code."""
+        where = urlsplit(url)
+        return self._logged(
+            operation,
+            method,
+            where.path,
+            lambda progress: self._transfer_attempts(
+                operation, method, url, where, progress, request
+            ),
+        )
+
+    def _transfer_attempts(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        where: SplitResult,
+        progress: _Progress,
+        request: dict[str, Any],
+    ) -> bytes:
+        budget = _Budget()
+        while True:
+            progress.attempt += 1
+            exchange = self._send(operation, method, url, where.path, progress, raw=True, **request)
+            if exchange.failure is not None:
+                self._after_failure(
+                    operation,
+                    exchange.failure,
+                    budget,
+                    idempotent=True,
+                    attempts=progress.attempt,
+                    host=where.netloc,
+                )
+                continue
+            response = exchange.response
+            assert response is not None  # an answer, not a failure
+            status = response.status_code
+            if status < 300:
+                return response.content
+            errors = _storage_errors(response.content)
+            if status < 500:
+                raise RejectedError.refused(
+                    operation,
+                    status=status,
+                    request_id=exchange.request_id,
+                    errors=errors,
+                    attempts=progress.attempt,
+                )
+            budget.failures += 1
+            self._back_off_or_raise(
+                operation,
+                budget.failures,
+                RetryableError.server_error(
+                    operation,
+                    status=status,
+                    request_id=exchange.request_id,
+                    errors=errors,
+                    attempts=progress.attempt,
+                ),
+            )
+
     def _after_failure(
         self,
         operation: str,
@@ -645,8 +948,10 @@ class SpApiClient:
         *,
         idempotent: bool,
         attempts: int,
+        host: str | None = None,
     ) -> None:
-        """No answer arrived: wait for the next attempt, or raise."""
+        """No answer arrived: wait for the next attempt, or raise (``host``: where the request
+        went, if not to the API endpoint)."""
         sent = not isinstance(failure, _NOT_SENT)
         budget.connected = budget.connected or sent
         if sent and not idempotent:
@@ -657,7 +962,7 @@ class SpApiClient:
                 attempts=attempts,
             ) from failure
         budget.failures += 1
-        self._back_off(operation, budget.failures, failure, connected=budget.connected)
+        self._back_off(operation, budget.failures, failure, connected=budget.connected, host=host)
 
     def _after_throttling(
         self,
@@ -762,8 +1067,11 @@ class SpApiClient:
         url: str,
         path: str,
         progress: _Progress,
+        *,
+        raw: bool = False,
         **request: Any,
     ) -> _Exchange:
+        """One attempt, recorded; ``raw`` leaves the body unread (a document, not JSON)."""
         at = utcnow()
         started = self._clock()
         try:
@@ -771,7 +1079,7 @@ class SpApiClient:
         except (httpx.TransportError, httpx.DecodingError) as failure:
             exchange = _Exchange(failure=failure)
         else:
-            exchange = _read(response)
+            exchange = _Exchange(response=response) if raw else _read(response)
         progress.status = exchange.status
         progress.request_id = exchange.request_id
         if self._recorder is not None:
@@ -792,7 +1100,13 @@ class SpApiClient:
         return exchange
 
     def _back_off(
-        self, operation: str, failures: int, failure: httpx.HTTPError, *, connected: bool
+        self,
+        operation: str,
+        failures: int,
+        failure: httpx.HTTPError,
+        *,
+        connected: bool,
+        host: str | None = None,
     ) -> None:
         """Wait before the next attempt after a transport failure, or raise if out of budget."""
         if failures < self._retry.attempts:
@@ -802,7 +1116,7 @@ class SpApiClient:
         if connected:
             raise RetryableError.transport(operation, failure=name, attempts=failures) from failure
         raise UnreachableError.no_connection(
-            operation, host=self._endpoint.host, failure=name, attempts=failures
+            operation, host=host or self._endpoint.host, failure=name, attempts=failures
         ) from failure
 
     def _back_off_or_raise(self, operation: str, failures: int, error: SpApiError) -> None:
@@ -882,15 +1196,12 @@ class SpApiClient:
 
     def _login(self, operation: str) -> tuple[str, float]:
         """A new access token from Login with Amazon, with the retries of any call."""
-        progress = _Progress()
-        started = self._clock()
-        try:
-            result = self._login_attempts(operation, progress)
-        except SpApiError as error:
-            self._log(LWA_OPERATION, "POST", self._lwa_path, progress, started, error)
-            raise
-        self._log(LWA_OPERATION, "POST", self._lwa_path, progress, started, None)
-        return result
+        return self._logged(
+            LWA_OPERATION,
+            "POST",
+            self._lwa_path,
+            lambda progress: self._login_attempts(operation, progress),
+        )
 
     def _login_attempts(self, operation: str, progress: _Progress) -> tuple[str, float]:
         failures = 0
@@ -963,7 +1274,12 @@ class SpApiClient:
 
     # --- reading and logging -----------------------------------------------------------------
 
-    def _parse(self, model: type[_Model], operation: str, response: ApiResponse) -> _Model:
+    def _parse(
+        self, model: type[_Model], operation: str, response: ApiResponse, *, idempotent: bool = True
+    ) -> _Model:
+        """The answer as ``model``. An answer of another shape is :class:`RetryableError`; for
+        a call that must not be repeated (``idempotent=False``) it is :class:`AmbiguousError`:
+        Amazon took the call, but what it made of it cannot be read."""
         try:
             return model.model_validate(response.body)
         except pydantic.ValidationError as error:
@@ -972,9 +1288,30 @@ class SpApiClient:
                 for problem in error.errors(include_input=False, include_url=False)
             ]
             # Not chained: pydantic's own message quotes the values, i.e. buyers' data.
+            if not idempotent:
+                raise AmbiguousError.outcome_unknown(
+                    operation,
+                    what="Amazon answered, but not in the shape of its model",
+                    request_id=response.request_id,
+                    attempts=1,
+                ) from None
             raise RetryableError.unreadable(
                 operation, request_id=response.request_id, problems=problems
             ) from None
+
+    def _logged(
+        self, operation: str, method: str, path: str, attempts: Callable[[_Progress], _T]
+    ) -> _T:
+        """Run the ``attempts`` of one call and write its log line, whatever the outcome."""
+        progress = _Progress()
+        started = self._clock()
+        try:
+            result = attempts(progress)
+        except SpApiError as error:
+            self._log(operation, method, path, progress, started, error)
+            raise
+        self._log(operation, method, path, progress, started, None)
+        return result
 
     def _log(
         self,
@@ -999,6 +1336,15 @@ class SpApiClient:
             log.info("spapi.call", **fields)
         else:
             log.warning("spapi.call_failed", error=type(error).__name__, **fields)
+
+
+_STORAGE_ERROR = re.compile(r"<Code>([^<]*)</Code>(?:\s*<Message>([^<]*)</Message>)?")
+
+
+def _storage_errors(content: bytes) -> tuple[ErrorDetail, ...]:
+    """The error of an S3 error document (``<Error><Code>...</Code><Message>...``), if any."""
+    found = _STORAGE_ERROR.search(content.decode("utf-8", "replace"))
+    return () if found is None else (ErrorDetail(code=found[1], message=found[2] or ""),)
 
 
 def _read(response: httpx.Response) -> _Exchange:
