@@ -152,6 +152,12 @@ class Settings(BaseSettings):
         description="Let the worker dispatch released orders by itself (Autoversand): "
         "delivery note and invoice, and the shipment once a label is bought.",
     )
+    invoice_upload_after_days: float = Field(
+        default=1,
+        ge=0,
+        description="An FBM invoice is uploaded to Amazon once Amazon shows every package of "
+        "its order, or this many days after it was issued, whichever comes first.",
+    )
     stock_full_reconcile_hours: float = Field(
         default=12,
         gt=0,

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def run_demo(workspace: Path, tmp_path: Path, *options: str) -> subprocess.Compl
         capture_output=True,
         text=True,
         env=environment,
-        timeout=120,
+        timeout=240,
         check=False,
     )
 
@@ -251,3 +252,22 @@ def test_the_demo_sends_the_stock_and_amazon_shows_it(demo: Demo) -> None:
     for offer in offers:  # what Amazon shows is what sellerbridge last had acknowledged
         shown = listings[offer.seller_sku].quantities.get(offer.marketplace_id)
         assert (offer.seller_sku, shown) == (offer.seller_sku, offer.sent_quantity)
+
+
+def test_every_shipped_amazon_orders_invoice_is_uploaded_once_and_accepted(demo: Demo) -> None:
+    amazon = Sandbox.load_state(demo.workspace / "sandbox-state.json")
+    assert amazon is not None
+    accepted = Counter(u.invoice_number for u in amazon.reports.invoices if u.status == "ACCEPTED")
+    with demo.session() as session:
+        invoices = set(
+            session.scalars(
+                select(Document.number)
+                .join(AmazonOrderBinding, AmazonOrderBinding.order_id == Document.order_id)
+                .join(SalesOrder, SalesOrder.id == Document.order_id)
+                .where(Document.kind == DocumentKind.INVOICE,
+                       SalesOrder.state == OrderState.SHIPPED)
+            )
+        )  # fmt: skip
+    assert invoices
+    assert accepted == Counter(dict.fromkeys(invoices, 1))
+    assert re.search(rf"invoice uploads {len(invoices)} accepted;", demo.said)

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from sellerbridge.channels.amazon import accounts
+from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader, settle, uploads
 from sellerbridge.channels.amazon.orders.importer import OrderImporter
 from sellerbridge.channels.amazon.orders.importer import Progress as ImportProgress
 from sellerbridge.channels.amazon.shipments.confirm import (
@@ -35,6 +36,8 @@ from sellerbridge.db.models import (
     ConfirmationStatus,
     Fulfillment,
     ImportMode,
+    InvoiceMode,
+    UploadStatus,
 )
 from sellerbridge.runtime import tune_gc
 
@@ -45,6 +48,11 @@ confirmations_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(confirmations_app, name="confirmations")
+uploads_app = typer.Typer(
+    help="Invoice uploads to Amazon: list them with Amazon's reasons, retry rejected ones.",
+    invoke_without_command=True,
+)
+app.add_typer(uploads_app, name="uploads")
 
 Account = Annotated[
     str | None, typer.Option("--account", help="Account name (needed when several are connected).")
@@ -216,6 +224,17 @@ def configure(
             help="E-mail each FBA order's invoice to the buyer.",
         ),
     ] = None,
+    invoices_fbm: Annotated[
+        InvoiceMode | None,
+        typer.Option(help="Invoices of FBM orders: none, or upload (own invoices uploaded)."),
+    ] = None,
+    invoices_fba: Annotated[
+        InvoiceMode | None,
+        typer.Option(help="Invoices of FBA orders: none, or upload (own invoices uploaded)."),
+    ] = None,
+    upload_from: Annotated[
+        str | None, typer.Option(help="Upload the invoices issued from this day on.")
+    ] = None,
     stock_sync: Annotated[
         bool | None,
         typer.Option(
@@ -239,6 +258,15 @@ def configure(
         else None,
         mail_fba_invoices=mail_fba_invoices,
         stock_sync=stock_sync,
+        invoice_modes={
+            fulfillment: mode
+            for fulfillment, mode in (
+                (Fulfillment.FBM, invoices_fbm),
+                (Fulfillment.FBA, invoices_fba),
+            )
+            if mode is not None
+        },
+        invoice_upload_from=_date(upload_from, cli, "--upload-from") if upload_from else None,
     )
     list_accounts(ctx)
 
@@ -505,3 +533,69 @@ def list_skus(ctx: typer.Context, account: Account = None) -> None:
     for sku, article in sku_bindings(cli.uow(), account):
         output.add_row(sku, article)
     cli.console.print(output)
+
+
+@app.command()
+def upload(ctx: typer.Context, account: Account = None) -> None:
+    """Upload the due invoices to Amazon now and read the results of earlier uploads."""
+    cli = context(ctx)
+    client, account_id, _ = account_client(cli, account)
+    with client:
+        report = InvoiceUploader(cli.engine, account_id, client, cli.settings).run()
+    cli.console.print(
+        f"{report.queued} queued, {report.sent} sent, {report.accepted} accepted, "
+        f"{len(report.rejected)} rejected, {len(report.unknown)} unknown, "
+        f"{report.waiting} still with Amazon."
+    )
+    for number, why in report.rejected:
+        cli.console.print(f"- {number}: {why}")
+    if report.rejected or report.unknown:
+        raise typer.Exit(1)
+
+
+@uploads_app.callback()
+def list_uploads(
+    ctx: typer.Context,
+    state: Annotated[
+        UploadStatus | None,
+        typer.Option(help="Only these: pending, submitted, accepted, rejected, unknown."),
+    ] = None,
+    account: Account = None,
+) -> None:
+    """The invoice uploads to Amazon, newest first, with Amazon's reason for a rejection."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cli = context(ctx)
+    with cli.uow() as uow:
+        account_id = accounts.account_by_name(uow.session, account).id if account else None
+        output = table(None, "Document", "Order", "Amazon order", "State", "Attempts>", "Reason")
+        for row in uploads(uow.session, account_id, state):
+            output.add_row(row.number, row.order, row.amazon_order_id, row.status.value,
+                           str(row.attempts), row.reason or "")  # fmt: skip
+    cli.console.print(output)
+
+
+@uploads_app.command("retry")
+def retry_upload(
+    ctx: typer.Context, document: Annotated[str, typer.Argument(help="The invoice number.")]
+) -> None:
+    """Send a rejected invoice again (after fixing the cause), or an unknown one that Seller
+    Central does not show."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        settle(uow.session, document, accepted=False)
+        uow.commit()
+    cli.console.print(f"{document} goes to Amazon with the next upload run (or now: "
+                      "`sellerbridge amazon upload`).")  # fmt: skip
+
+
+@uploads_app.command("accept")
+def accept_upload(
+    ctx: typer.Context, document: Annotated[str, typer.Argument(help="The invoice number.")]
+) -> None:
+    """Record an unknown upload as accepted, because Seller Central shows the invoice."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        settle(uow.session, document, accepted=True)
+        uow.commit()
+    cli.console.print(f"{document} is recorded as uploaded.")

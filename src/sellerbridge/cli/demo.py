@@ -123,7 +123,9 @@ def _print_summary(console: Console, summary: DemoSummary, path: Path) -> None:
         f"Summary: manual orders {_states(summary.manual_orders)}; Amazon orders "
         f"{_states(_by_state(summary))} ({counted} of {summary.imported} imported); "
         f"documents {documents or 'none'}; labels {summary.labels}; confirmations "
-        f"{confirmations_line(summary)}; holds {len(summary.holds)}; not processed "
+        f"{confirmations_line(summary)}; invoice uploads "
+        f"{_states(summary.uploads) if summary.uploads else 'none'}; holds "
+        f"{len(summary.holds)}; not processed "
         f"{len(summary.problems)}. Explore it: SELLERBRIDGE_DATA_DIR={path} sellerbridge "
         "orders list",
         style="bold",

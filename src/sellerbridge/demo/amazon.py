@@ -42,7 +42,9 @@ from sellerbridge.db.models import (
     AmazonOrderBinding,
     AmazonSkuBinding,
     Article,
+    Fulfillment,
     ImportMode,
+    InvoiceMode,
     StockLevelRecord,
     StockMovement,
     Warehouse,
@@ -275,6 +277,10 @@ def amazon_day(
             name="demo",
             actor=actor,
         )
+        # Own invoices, uploaded to Amazon once each order has shipped (FBA: once invoiced).
+        uploading = dict.fromkeys(Fulfillment, InvoiceMode.UPLOAD)
+        accounts.configure(uow, account.name, invoice_upload_from=utcnow(),
+                           invoice_modes=uploading)  # fmt: skip
         reporter.note(
             f"Started the built-in SP-API sandbox ({seller.name}, {config.orders} orders on "
             f"{len(account.marketplaces)} marketplaces) and connected it as Amazon account "
@@ -370,6 +376,15 @@ def _fulfil(
         f"({len(synced.feeds)} feed(s), {synced.patched} one by one): {synced.accepted} "
         f"offer(s) accepted, {len(synced.failed)} refused; {synced.unchanged} were right "
         "already."
+    )
+
+    uploaded = fulfilment.upload_invoices(engine, account, settings, reporter=reporter)
+    problems += [Problem(number, "invoice upload", why) for number, why in uploaded.rejected]
+    reporter.note(
+        f"Uploaded {uploaded.sent} invoice(s) to Amazon (each once its order has shipped): "
+        f"{uploaded.accepted} accepted, {len(uploaded.rejected)} rejected"
+        + (f", {len(uploaded.unknown)} unknown" if uploaded.unknown else "")
+        + "."
     )
 
     sandbox.sandbox.save(settings.data_dir / SANDBOX_STATE)

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, func, select
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.dispatch import label_buyer
 from sellerbridge.channels.amazon.fba import buyer_emails
+from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader, UploadReport
 from sellerbridge.channels.amazon.shipments.confirm import ConfirmationExporter, ConfirmationReport
 from sellerbridge.channels.amazon.stock.exporter import PushReport
 from sellerbridge.channels.amazon.stock.sync import sync_stock
@@ -54,6 +55,7 @@ LABELS_FOLDER = "labels"
 LABEL_SUFFIXES = {"PDF": "pdf", "PNG": "png"}
 """File suffix by label format; every ZPL variant (ZPL, ZPL203, ZPL300) is ``zpl``."""
 CONFIRMATION_ROUNDS = 3
+UPLOAD_ROUNDS = 50
 STOCK_POLL_SECONDS = 0.2
 """How long the demo waits between looks at Amazon's reports and feeds (time-scaled)."""
 """Runs of the confirmation exporter at most. Amazon shows a Buy Shipping package at once, so
@@ -205,6 +207,30 @@ def sync_stock_to_amazon(
     ):  # fmt: skip
         return sync_stock(engine, account.id, client, settings, wait_seconds=120,
                           sleep=lambda _: time.sleep(STOCK_POLL_SECONDS))  # fmt: skip
+
+
+def upload_invoices(
+    engine: Engine, account: AmazonAccount, settings: Settings, *, reporter: Reporter
+) -> UploadReport:
+    """Upload runs, as the worker's, until Amazon has processed every invoice sent."""
+    total = UploadReport()
+    with (
+        accounts.client_for(account, secret_box(settings), engine=engine,
+                            settings=settings) as client,
+        reporter.track("Uploading the invoices to Amazon", None),
+    ):  # fmt: skip
+        uploader = InvoiceUploader(engine, account.id, client, settings)
+        for _ in range(UPLOAD_ROUNDS):
+            report = uploader.run()
+            total.queued += report.queued
+            total.sent += report.sent
+            total.accepted += report.accepted
+            total.rejected += report.rejected
+            total.unknown += report.unknown
+            if not (report.sent or report.waiting):
+                break
+            time.sleep(STOCK_POLL_SECONDS)
+    return total
 
 
 def write_files(engine: Engine, folder: Path) -> tuple[int, int]:

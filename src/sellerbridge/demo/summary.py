@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from sellerbridge.core.channels import ChannelKind
 from sellerbridge.db.models import (
+    AmazonInvoiceUpload,
     AmazonMarketplace,
     AmazonOrderBinding,
     ConfirmationStatus,
@@ -56,6 +57,8 @@ class DemoSummary:
     """Shipment confirmations by status (pending, sent, verified, failed)."""
     confirmations_sent: int = 0
     """Confirmations that reached Amazon: sent by the exporter or by buying the label."""
+    uploads: Counter[str] = field(default_factory=Counter)
+    """Invoice uploads to Amazon by status (accepted, rejected, ...)."""
     holds: list[Hold] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -109,6 +112,12 @@ def count(engine: Engine) -> DemoSummary:
             )
             or 0
         )
+        for upload_status, number in session.execute(
+            select(AmazonInvoiceUpload.status, func.count(AmazonInvoiceUpload.id)).group_by(
+                AmazonInvoiceUpload.status
+            )
+        ):
+            summary.uploads[upload_status.value] = number
         for order, country, code, message in session.execute(
             select(SalesOrder.number, marketplace, OrderHold.code, OrderHold.message)
             .join(SalesOrder, SalesOrder.id == OrderHold.order_id)

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.dispatch import label_buyer
 from sellerbridge.channels.amazon.fba import buyer_emails
+from sellerbridge.channels.amazon.invoices.uploads import UPLOADING, InvoiceUploader
 from sellerbridge.channels.amazon.orders.importer import OrderImporter
 from sellerbridge.channels.amazon.shipments.confirm import (
     ConfirmationExporter,
@@ -57,6 +58,8 @@ AUTHORISATION_ALERT = "amazon_authorisation"
 IMPORT_ALERT = "amazon_import_failed"
 CONFIRM_ALERT = "amazon_confirmations_stopped"
 STOCK_ALERT = "amazon_stock_stopped"
+UPLOAD_ALERT = "amazon_invoice_upload_stopped"
+UPLOAD_LOCK = "invoice-upload"
 WATCH_SECONDS = 5.0
 """How often ``sellerbridge run`` looks for shipment confirmations and stock changes that are
 due (see :func:`watch_due_work`)."""
@@ -91,6 +94,12 @@ class Jobs:
     schedule_stock: Any
     """The periodic task (every minute) that enqueues ``sync_stock`` for every account with
     ``stock_sync``."""
+    upload_invoices: Any
+    """``upload_invoices(account_id)``: upload the due invoices of one account to Amazon and
+    read the results."""
+    schedule_uploads: Any
+    """The periodic task (every minute) that enqueues ``upload_invoices`` for every account
+    that uploads its invoices."""
 
 
 def build_jobs(settings: Settings, engine: Engine, *, immediate: bool = False) -> Jobs:
@@ -158,8 +167,22 @@ def build_jobs(settings: Settings, engine: Engine, *, immediate: bool = False) -
         return synced
 
     schedule_stock_task = huey.periodic_task(crontab(minute="*"))(schedule_stock)
+
+    def upload_invoices(account_id: int) -> str:
+        return upload_account(engine, settings, account_id)
+
+    upload_task = huey.task()(upload_invoices)
+
+    def schedule_uploads() -> list[int]:
+        uploading = uploading_accounts(engine)
+        for account_id in uploading:
+            upload_task(account_id)
+        return uploading
+
+    schedule_upload_task = huey.periodic_task(crontab(minute="*"))(schedule_uploads)
     return Jobs(huey, import_task, schedule_task, mail_task, confirm_task, schedule_confirm_task,
-                fulfil_task, stock_task, schedule_stock_task)  # fmt: skip
+                fulfil_task, stock_task, schedule_stock_task, upload_task,
+                schedule_upload_task)  # fmt: skip
 
 
 def fulfil_orders(engine: Engine, settings: Settings) -> str:
@@ -254,6 +277,38 @@ def stock_account(engine: Engine, settings: Settings, account_id: int) -> str:
         )
 
     return account_run(engine, settings, account_id, "stock sync", STOCK_ALERT, run)
+
+
+def upload_account(engine: Engine, settings: Settings, account_id: int) -> str:
+    """Upload the due invoices of one account and read the results; returns how it went. A
+    rejected or unknown upload is the uploader's alert."""
+
+    def run(client: SpApiClient) -> str:
+        with exclusive(engine, f"{UPLOAD_LOCK}:{account_id}"):
+            report = InvoiceUploader(engine, account_id, client, settings).run()
+        return (
+            f"{report.queued} queued, {report.sent} sent, {report.accepted} accepted, "
+            f"{len(report.rejected)} rejected, {len(report.unknown)} unknown"
+        )
+
+    return account_run(engine, settings, account_id, "invoice upload", UPLOAD_ALERT, run)
+
+
+def uploading_accounts(engine: Engine) -> list[int]:
+    """The accounts that upload the invoices of a fulfilment channel (never a demo one)."""
+    with UnitOfWork(engine) as uow:
+        return list(
+            uow.session.scalars(
+                select(AmazonAccount.id)
+                .where(
+                    AmazonAccount.active.is_(True),
+                    AmazonAccount.import_mode != ImportMode.DEMO,
+                    AmazonAccount.invoice_mode_fbm.in_(UPLOADING)
+                    | AmazonAccount.invoice_mode_fba.in_(UPLOADING),
+                )
+                .order_by(AmazonAccount.id)
+            )
+        )
 
 
 def account_run(

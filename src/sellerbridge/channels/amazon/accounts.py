@@ -40,6 +40,7 @@ from sellerbridge.db.models import (
     AmazonMarketplace,
     Fulfillment,
     ImportMode,
+    InvoiceMode,
     NumberSeries,
     SalesChannel,
     Warehouse,
@@ -259,6 +260,19 @@ def _create_channels(
             )
 
 
+def _set_invoice_mode(account: AmazonAccount, fulfillment: Fulfillment, mode: InvoiceMode) -> None:
+    if mode in (InvoiceMode.VCS_OWN, InvoiceMode.VCS_AMAZON):
+        raise DomainError(
+            f"Invoice mode {mode.value} needs Amazon's VAT invoice data report, which "
+            "sellerbridge does not read yet.",
+            hint="Use 'upload' (own invoices uploaded) or 'none' for now.",
+        )
+    if fulfillment is Fulfillment.FBM:
+        account.invoice_mode_fbm = mode
+    else:
+        account.invoice_mode_fba = mode
+
+
 def _fba_warehouse(session: Session, region: str) -> Warehouse:
     code = f"FBA-{region}"
     warehouse = session.scalars(select(Warehouse).where(Warehouse.code == code)).first()
@@ -354,6 +368,8 @@ def configure(
     marketplaces: list[str] | None = None,
     mail_fba_invoices: bool | None = None,
     stock_sync: bool | None = None,
+    invoice_modes: dict[Fulfillment, InvoiceMode] | None = None,
+    invoice_upload_from: datetime | None = None,
 ) -> AmazonAccount:
     """Change an account's import rules; what is not given stays as it is.
 
@@ -372,6 +388,10 @@ def configure(
             account.mail_fba_invoices = mail_fba_invoices
         if stock_sync is not None:
             account.stock_sync = stock_sync
+        for fulfillment, invoices in (invoice_modes or {}).items():
+            _set_invoice_mode(account, fulfillment, invoices)
+        if invoice_upload_from is not None:
+            account.invoice_upload_from = invoice_upload_from
         if start_date is not None:
             account.start_date = start_date.replace(microsecond=0)
         if marketplaces is not None:

@@ -6,6 +6,7 @@ from sellerbridge.db.models.amazon import (
     AmazonChannel,
     AmazonCustomerBinding,
     AmazonFbaInventory,
+    AmazonInvoiceUpload,
     AmazonMarketplace,
     AmazonOffer,
     AmazonOrderBinding,
@@ -15,10 +16,12 @@ from sellerbridge.db.models.amazon import (
     Fulfillment,
     ImportCursor,
     ImportMode,
+    InvoiceMode,
     OfferResult,
     RateLimitBucket,
     SpApiCall,
     SubmissionStatus,
+    UploadStatus,
 )
 from sellerbridge.db.models.catalog import Article, BundleComponent, Warehouse
 from sellerbridge.db.models.documents import (
@@ -53,6 +56,7 @@ __all__ = [
     "AmazonChannel",
     "AmazonCustomerBinding",
     "AmazonFbaInventory",
+    "AmazonInvoiceUpload",
     "AmazonMarketplace",
     "AmazonOffer",
     "AmazonOrderBinding",
@@ -70,6 +74,7 @@ __all__ = [
     "Fulfillment",
     "ImportCursor",
     "ImportMode",
+    "InvoiceMode",
     "MailStatus",
     "NumberSeries",
     "OfferResult",
@@ -89,5 +94,6 @@ __all__ = [
     "StockMovement",
     "StockReservation",
     "SubmissionStatus",
+    "UploadStatus",
     "Warehouse",
 ]

@@ -33,6 +33,15 @@ class Fulfillment(StrEnum):
     FBA = "FBA"  # Amazon ships ("AMAZON")
 
 
+class InvoiceMode(StrEnum):
+    """Who invoices an account's orders of one fulfilment channel, and how Amazon gets it."""
+
+    NONE = "none"  # invoices are the merchant's business; nothing goes to Amazon
+    UPLOAD = "upload"  # own invoices, uploaded (UPLOAD_VAT_INVOICE)
+    VCS_OWN = "vcs_own"  # VCS: Amazon calculates the VAT, own invoices from its data, uploaded
+    VCS_AMAZON = "vcs_amazon"  # VCS: Amazon issues the invoices; none of our own
+
+
 class AmazonAccount(Timestamped, Base):
     """A seller account the merchant connected, with its (encrypted) LWA credentials."""
 
@@ -53,6 +62,10 @@ class AmazonAccount(Timestamped, Base):
     import_fbm: Mapped[bool] = mapped_column(default=True)
     import_fba: Mapped[bool] = mapped_column(default=True)
     mail_fba_invoices: Mapped[bool] = mapped_column(default=False)
+    invoice_mode_fbm: Mapped[InvoiceMode] = mapped_column(default=InvoiceMode.NONE)
+    invoice_mode_fba: Mapped[InvoiceMode] = mapped_column(default=InvoiceMode.NONE)
+    invoice_upload_from: Mapped[datetime | None]
+    """Documents issued from then on are uploaded (a start date for retroactive uploads)."""
     stock_sync: Mapped[bool] = mapped_column(default=False)
     """Whether the periodic task keeps Amazon's FBM quantities in step with the stock."""
     offers_reconciled_at: Mapped[datetime | None]
@@ -233,6 +246,37 @@ class AmazonStockSubmission(Base):
     feed_id: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class UploadStatus(StrEnum):
+    PENDING = "pending"  # due to be sent
+    SENDING = "sending"  # claimed by a run; if that run died, whether Amazon has it is unknown
+    SUBMITTED = "submitted"  # Amazon has the feed; its result is not read yet
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # Amazon's reason in ``reason``; `retry` after the cause is fixed
+    UNKNOWN = "unknown"  # the feed may or may not have reached Amazon: never sent again by itself
+
+
+class AmazonInvoiceUpload(Base):
+    """An invoice or correction invoice uploaded to Amazon (``UPLOAD_VAT_INVOICE``), once."""
+
+    __tablename__ = "amazon_invoice_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    amazon_order_id: Mapped[str] = mapped_column(String(30))
+    document_type: Mapped[str] = mapped_column(String(20))
+    """``Invoice`` or ``CreditNote``."""
+    transaction_id: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[UploadStatus] = mapped_column(index=True)
+    feed_id: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
 

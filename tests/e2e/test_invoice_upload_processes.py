@@ -1,0 +1,88 @@
+"""Invoice uploads by a process killed at random moments, under injected faults: no invoice
+reaches Amazon twice, and every one ends accepted or, where its fate is unknown, waiting for a
+person (never sent again by itself)."""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from sellerbridge.channels.amazon import accounts
+from sellerbridge.core.clock import utcnow
+from sellerbridge.db.models import AmazonInvoiceUpload, UploadStatus
+from sellerbridge.services.fba import invoice_fba_orders
+from tests.amazon import Shop
+from tests.e2e.test_amazon_processes import spawn
+from tests.integration.test_amazon_invoice_uploads import UPLOADING, sandbox_uploads
+from tests.integration.test_documents import SETTINGS
+from tests.integration.test_fba_invoices import place_fba
+
+PLAN_RATE = 8.0
+"""Calls per second the sandbox allows of createFeedDocument and createFeed."""
+FAULTS = [
+    {"operation": "feeds.createFeed", "kind": "lost_response", "probability": 0.1},
+    {"operation": "feeds.createFeed", "kind": "error500", "probability": 0.05},
+    {"operation": "feeds.getFeed", "kind": "error503", "probability": 0.1},
+    {"operation": "*", "kind": "reset", "probability": 0.05},
+]
+
+
+def steps(shop: Shop) -> int:
+    with shop.uow as uow:
+        return uow.session.scalar(select(func.sum(AmazonInvoiceUpload.attempts))) or 0
+
+
+def states(shop: Shop) -> Counter[UploadStatus]:
+    with shop.uow as uow:
+        return Counter(uow.session.scalars(select(AmazonInvoiceUpload.status)))
+
+
+def test_uploads_killed_at_random_moments_under_faults_never_reach_amazon_twice(
+    start_shop: Callable[..., Shop], tmp_path: Path
+) -> None:
+    shop = start_shop()
+    accounts.configure(shop.uow, None, invoice_modes=UPLOADING, invoice_upload_from=utcnow())
+    for _ in range(16):
+        place_fba(shop)
+    shop.sync()
+    invoiced = invoice_fba_orders(shop.engine, SETTINGS, shop.account_id, at=utcnow()).invoiced
+    assert invoiced >= 16
+    scale = shop.live.sandbox.config.time_scale
+    for operation in ("feeds.createFeedDocument", "feeds.createFeed"):  # a run takes seconds,
+        shop.live.admin("PUT", f"/usage-plans/{operation}",  # so a kill lands inside it
+                        json={"rate": PLAN_RATE / scale, "burst": 2})  # fmt: skip
+    shop.live.admin("PUT", "/faults", json=FAULTS)
+    log = tmp_path / "upload.log"
+    rng = random.Random(8)
+    interrupted = 0
+    for _ in range(10):
+        target = steps(shop) + 1
+        process = spawn(shop, log, "tests.upload_worker")
+        while process.poll() is None and steps(shop) < target:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.2))
+        process.kill()
+        interrupted += process.wait() == -signal.SIGKILL
+    assert interrupted >= 4, f"only {interrupted} of 10 runs were still going when killed"
+
+    shop.live.admin("PUT", "/faults", json=[])
+    for _ in range(20):  # the last runs, left to finish, until Amazon has processed them all
+        finished = spawn(shop, log, "tests.upload_worker")
+        assert finished.wait(timeout=60) == 0, log.read_text()[-3000:]
+        if not {UploadStatus.PENDING, UploadStatus.SUBMITTED} & set(states(shop)):
+            break
+        time.sleep(0.1)
+
+    per_invoice = Counter(u["invoice_number"] for u in sandbox_uploads(shop))
+    assert per_invoice
+    assert max(per_invoice.values()) == 1
+    final = states(shop)
+    assert set(final) <= {UploadStatus.ACCEPTED, UploadStatus.UNKNOWN}
+    assert final[UploadStatus.ACCEPTED] >= invoiced // 2
+    assert sum(final.values()) == invoiced
