@@ -16,7 +16,9 @@ from sellerbridge.channels.amazon.dispatch import label_buyer
 from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader, UploadReport
 from sellerbridge.cli.main import app
 from sellerbridge.core.clock import utcnow
+from sellerbridge.core.documents import DocumentKind
 from sellerbridge.db.models import (
+    AmazonAccount,
     AmazonInvoiceUpload,
     Document,
     Fulfillment,
@@ -151,3 +153,39 @@ def test_a_rejected_invoice_shows_amazons_reason_and_goes_after_the_fix(
         assert (row.status, row.attempts) == (UploadStatus.ACCEPTED, 2)
     assert [u["status"] for u in sandbox_uploads(shop)] == ["REJECTED", "ACCEPTED"]
     assert order_id in {u["order_id"] for u in sandbox_uploads(shop)}
+
+
+def test_switching_to_amazon_issuing_after_own_invoices_needs_a_start_day(
+    start_shop: Callable[..., Shop],
+) -> None:
+    shop = start_shop()
+    accounts.configure(shop.uow, None, invoice_modes=UPLOADING, invoice_upload_from=utcnow())
+    ship_with_label(shop, items=[{"sku": "SB-0004", "quantity": 1}])  # invoiced by us
+    environment = shop.environment() | {"COLUMNS": "250"}
+
+    refused = CliRunner().invoke(
+        app, ["amazon", "configure", "--invoices-fbm", "vcs_amazon"], env=environment
+    )
+    assert refused.exit_code != 0
+    said = " ".join(refused.output.split())
+    assert "has issued 1 invoice(s)" in said
+    assert "--force-from" in said
+    with shop.uow as uow:
+        assert uow.session.get_one(AmazonAccount, shop.account_id).invoice_mode_fbm is (
+            InvoiceMode.UPLOAD
+        )
+
+    day = utcnow().strftime("%Y-%m-%d")
+    forced = CliRunner().invoke(
+        app,
+        ["amazon", "configure", "--invoices-fbm", "vcs_amazon", "--force-from", day],
+        env=environment,
+    )
+    assert forced.exit_code == 0, forced.output
+    # From then on Amazon invoices the FBM orders: none of ours is issued, uploaded or mailed.
+    _, number = ship_with_label(shop, items=[{"sku": "SB-0004", "quantity": 1}])
+    with shop.uow as uow:
+        kinds = [d.kind for d in documents.documents_of(uow.session, number)]
+    assert kinds == [DocumentKind.DELIVERY_NOTE]
+    report = upload_until_settled(shop)
+    assert (report.queued, report.sent) == (1, 1)  # only the invoice from before the switch

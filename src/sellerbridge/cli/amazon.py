@@ -226,11 +226,21 @@ def configure(
     ] = None,
     invoices_fbm: Annotated[
         InvoiceMode | None,
-        typer.Option(help="Invoices of FBM orders: none, or upload (own invoices uploaded)."),
+        typer.Option(
+            help="Invoices of FBM orders: none, upload (own invoices uploaded) or vcs_amazon "
+            "(Amazon issues them)."
+        ),
     ] = None,
     invoices_fba: Annotated[
         InvoiceMode | None,
-        typer.Option(help="Invoices of FBA orders: none, or upload (own invoices uploaded)."),
+        typer.Option(help="Invoices of FBA orders: none, upload or vcs_amazon."),
+    ] = None,
+    force_from: Annotated[
+        str | None,
+        typer.Option(
+            help="With vcs_amazon after own invoices were issued: the day from which Amazon "
+            "invoices the orders placed."
+        ),
     ] = None,
     upload_from: Annotated[
         str | None, typer.Option(help="Upload the invoices issued from this day on.")
@@ -267,6 +277,7 @@ def configure(
             if mode is not None
         },
         invoice_upload_from=_date(upload_from, cli, "--upload-from") if upload_from else None,
+        force_from=_date(force_from, cli, "--force-from") if force_from else None,
     )
     list_accounts(ctx)
 

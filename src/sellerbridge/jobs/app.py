@@ -304,7 +304,9 @@ def uploading_accounts(engine: Engine) -> list[int]:
                     AmazonAccount.active.is_(True),
                     AmazonAccount.import_mode != ImportMode.DEMO,
                     AmazonAccount.invoice_mode_fbm.in_(UPLOADING)
-                    | AmazonAccount.invoice_mode_fba.in_(UPLOADING),
+                    | AmazonAccount.invoice_mode_fba.in_(UPLOADING)
+                    # invoices issued before a switch to VCS with Amazon issuing still go
+                    | AmazonAccount.invoice_upload_from.is_not(None),
                 )
                 .order_by(AmazonAccount.id)
             )

@@ -116,6 +116,11 @@ def issue_invoice(
             if order.state is OrderState.ON_HOLD
             else None,
         )
+    if order.channel.invoices(order):
+        raise DomainError(
+            f"Amazon issues the invoice of order {order.number} (VCS with Amazon issuing, "
+            f"channel {order.channel.code}); sellerbridge issues none.",
+        )
     if (existing := current_invoice(session, order)) is not None:
         raise DomainError(
             f"Order {order.number} has invoice {existing.number} already.",

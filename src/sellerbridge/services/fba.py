@@ -33,6 +33,7 @@ from sellerbridge.db.models import (
     AmazonOrderBinding,
     Document,
     Fulfillment,
+    SalesChannel,
     SalesOrder,
     Severity,
 )
@@ -86,7 +87,13 @@ def invoice_fba_orders(
                 .join(AmazonOrderBinding, AmazonOrderBinding.order_id == SalesOrder.id)
                 .join(billing, billing.id == SalesOrder.billing_address_id)
                 .join(shipping, shipping.id == SalesOrder.shipping_address_id)
+                .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
                 .where(
+                    # not those Amazon invoices itself (VCS with Amazon issuing)
+                    or_(
+                        SalesChannel.channel_invoices_from.is_(None),
+                        SalesOrder.ordered_at < SalesChannel.channel_invoices_from,
+                    ),
                     AmazonOrderBinding.account_id == account_id,
                     AmazonOrderBinding.fulfillment == Fulfillment.FBA,
                     SalesOrder.state == OrderState.SHIPPED,

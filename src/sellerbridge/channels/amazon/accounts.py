@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from sellerbridge.channels.amazon.spapi import (
@@ -32,17 +32,21 @@ from sellerbridge.channels.amazon.spapi import (
 )
 from sellerbridge.config import Settings
 from sellerbridge.core.channels import ChannelKind
+from sellerbridge.core.clock import utcnow
+from sellerbridge.core.documents import DocumentKind
 from sellerbridge.core.errors import AlreadyExists, DomainError, InvalidInput, NotFound
 from sellerbridge.core.warehouses import WarehouseKind
 from sellerbridge.db.models import (
     AmazonAccount,
     AmazonChannel,
     AmazonMarketplace,
+    Document,
     Fulfillment,
     ImportMode,
     InvoiceMode,
     NumberSeries,
     SalesChannel,
+    SalesOrder,
     Warehouse,
 )
 from sellerbridge.db.uow import UnitOfWork
@@ -260,13 +264,57 @@ def _create_channels(
             )
 
 
-def _set_invoice_mode(account: AmazonAccount, fulfillment: Fulfillment, mode: InvoiceMode) -> None:
-    if mode in (InvoiceMode.VCS_OWN, InvoiceMode.VCS_AMAZON):
+def _set_invoice_mode(
+    session: Session,
+    account: AmazonAccount,
+    fulfillment: Fulfillment,
+    mode: InvoiceMode,
+    force_from: datetime | None,
+) -> None:
+    """Change who invoices the account's ``fulfillment`` orders, refusing a change that would
+    invoice an order twice (once by sellerbridge, once by Amazon)."""
+    current = (
+        account.invoice_mode_fbm if fulfillment is Fulfillment.FBM else account.invoice_mode_fba
+    )
+    if mode is current:
+        return
+    if mode is InvoiceMode.VCS_OWN:
         raise DomainError(
-            f"Invoice mode {mode.value} needs Amazon's VAT invoice data report, which "
-            "sellerbridge does not read yet.",
-            hint="Use 'upload' (own invoices uploaded) or 'none' for now.",
+            "Invoice mode vcs_own needs Amazon's VAT invoice data report, which sellerbridge "
+            "does not read yet.",
+            hint="Use 'upload' (own invoices uploaded), 'vcs_amazon' or 'none' for now.",
         )
+    channels = list(
+        session.scalars(
+            select(SalesChannel)
+            .join(AmazonChannel, AmazonChannel.channel_id == SalesChannel.id)
+            .where(AmazonChannel.account_id == account.id, AmazonChannel.fulfillment == fulfillment)
+        )
+    )
+    if current is InvoiceMode.VCS_AMAZON:
+        raise DomainError(
+            f"Amazon has issued the invoices of {account.name}'s {fulfillment.value} orders since "
+            f"{channels[0].channel_invoices_from:%Y-%m-%d}; sellerbridge would invoice them again.",
+            hint="Switching back from vcs_amazon is not supported yet.",
+        )
+    if mode is InvoiceMode.VCS_AMAZON:
+        issued = session.scalar(
+            select(func.count(Document.id))
+            .join(SalesOrder, SalesOrder.id == Document.order_id)
+            .where(SalesOrder.channel_id.in_([c.id for c in channels]),
+                   Document.kind == DocumentKind.INVOICE)
+        )  # fmt: skip
+        if issued and force_from is None:
+            raise DomainError(
+                f"sellerbridge has issued {issued} invoice(s) for {account.name}'s "
+                f"{fulfillment.value} orders. With VCS and Amazon issuing, Amazon invoices "
+                "orders too, so an order placed before the switch could be invoiced twice.",
+                hint="Name the day from which Amazon issues the invoices (orders placed from "
+                "then on): --force-from DAY. Orders before it keep sellerbridge's invoices.",
+            )
+        start = force_from or utcnow()
+        for channel in channels:
+            channel.channel_invoices_from = start
     if fulfillment is Fulfillment.FBM:
         account.invoice_mode_fbm = mode
     else:
@@ -370,6 +418,7 @@ def configure(
     stock_sync: bool | None = None,
     invoice_modes: dict[Fulfillment, InvoiceMode] | None = None,
     invoice_upload_from: datetime | None = None,
+    force_from: datetime | None = None,
 ) -> AmazonAccount:
     """Change an account's import rules; what is not given stays as it is.
 
@@ -389,7 +438,7 @@ def configure(
         if stock_sync is not None:
             account.stock_sync = stock_sync
         for fulfillment, invoices in (invoice_modes or {}).items():
-            _set_invoice_mode(account, fulfillment, invoices)
+            _set_invoice_mode(uow.session, account, fulfillment, invoices, force_from)
         if invoice_upload_from is not None:
             account.invoice_upload_from = invoice_upload_from
         if start_date is not None:

@@ -31,7 +31,15 @@ class SalesChannel(Timestamped, Base):
     document_series: Mapped[str] = mapped_column(String(40), default="default")
     fulfilled_externally: Mapped[bool] = mapped_column(default=False)
     """Its orders are shipped by the channel itself (Amazon FBA), not from our warehouse."""
+    channel_invoices_from: Mapped[datetime | None]
+    """The channel issues the invoices of the orders placed from then on (Amazon VCS with
+    Amazon issuing); sellerbridge issues, uploads and e-mails none for them."""
     active: Mapped[bool] = mapped_column(default=True)
+
+    def invoices(self, order: SalesOrder) -> bool:
+        """Whether the channel, not sellerbridge, invoices ``order``."""
+        start = self.channel_invoices_from
+        return start is not None and order.ordered_at >= start
 
     warehouse: Mapped[Warehouse] = relationship()
 

@@ -278,13 +278,18 @@ class InvoiceUploader:
 def queue_uploads(session: Session, account_id: int, *, at: datetime, after: timedelta) -> int:
     """Queue the account's invoices that are due to be uploaded (see the module docstring)."""
     account = session.get_one(AmazonAccount, account_id)
+    # Under VCS with Amazon issuing, the invoices sellerbridge issued before the switch (for
+    # the orders placed before it) still go, if uploads were on (they have a start).
+    uploading = UPLOADING | (
+        {InvoiceMode.VCS_AMAZON} if account.invoice_upload_from is not None else set()
+    )
     channels = [
         fulfillment
         for fulfillment, mode in (
             (Fulfillment.FBM, account.invoice_mode_fbm),
             (Fulfillment.FBA, account.invoice_mode_fba),
         )
-        if mode in UPLOADING
+        if mode in uploading
     ]
     if not channels:
         return 0
