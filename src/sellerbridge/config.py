@@ -158,6 +158,13 @@ class Settings(BaseSettings):
         description="An FBM invoice is uploaded to Amazon once Amazon shows every package of "
         "its order, or this many days after it was issued, whichever comes first.",
     )
+    invoice_upload_unknown_wait_minutes: float = Field(
+        default=60,
+        ge=0,
+        description="An invoice upload whose outcome is unknown (a lost answer, a run that "
+        "died) is looked up in Amazon's VAT invoice data report after this long — longer than "
+        "Amazon takes to process a feed — and sent again only if Amazon does not have it.",
+    )
     stock_full_reconcile_hours: float = Field(
         default=12,
         gt=0,

@@ -23,11 +23,15 @@ from sellerbridge.db.models import AmazonOrderBinding
 from tests.amazon import Shop, assert_matches_sandbox, eligible
 
 
-def spawn(shop: Shop, log: Path, *command: str) -> subprocess.Popen[bytes]:
+def spawn(
+    shop: Shop, log: Path, *command: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``python -m COMMAND`` on the shop's workspace (``env``: more variables), output to
+    ``log``."""
     with log.open("ab") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", *command], env=shop.environment(), stdout=output,
-            stderr=subprocess.STDOUT,
+            [sys.executable, "-m", *command], env=shop.environment() | (env or {}),
+            stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.dispatch import label_buyer
 from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader, UploadReport
+from sellerbridge.channels.amazon.invoices.vidr import read_vat_invoice_report
 from sellerbridge.cli.main import app
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.documents import DocumentKind
@@ -34,6 +35,7 @@ from tests.integration.test_amazon_confirmations import shipped_order
 from tests.integration.test_documents import SELLER, SETTINGS
 from tests.integration.test_fba_invoices import place_fba
 
+DE = "A1PA6795UKMFR9"
 UPLOADING = {Fulfillment.FBM: InvoiceMode.UPLOAD, Fulfillment.FBA: InvoiceMode.UPLOAD}
 
 
@@ -110,6 +112,12 @@ def test_each_invoice_is_uploaded_once_and_accepted_with_its_totals(
             document = documents[sent["invoice_number"]]
             assert Decimal(sent["amazon_total"]) == document.total_gross
             assert Decimal(sent["amazon_vat"]) == document.total_tax
+
+    with shop.client() as client:  # Amazon's VAT invoice data report shows them uploaded
+        rows = read_vat_invoice_report(client, DE, until=utcnow(), sleep=lambda _: time.sleep(0.1))
+    shown = {(r.order_id, r.invoice_status, r.invoice_number) for r in rows}
+    for sent in judged:
+        assert (sent["order_id"], "InvoiceUploaded", sent["invoice_number"]) in shown
 
     again = upload_until_settled(shop)
     assert (again.queued, again.sent) == (0, 0)  # exactly once

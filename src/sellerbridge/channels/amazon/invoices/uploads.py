@@ -15,12 +15,17 @@ One run (:meth:`InvoiceUploader.run`, per account, under the caller's lock):
 2. **Read results** of submitted feeds: the processing report says accepted, or rejected with
    Amazon's code and reason (``sellerbridge amazon uploads`` shows it; ``retry`` sends it again
    after the cause is fixed). A feed Amazon ends FATAL was not processed: it goes again.
-3. **Send** the pending ones, one feed each: the exact PDF that was issued, with its metadata
+3. **Settle unknown ones** from Amazon's VAT invoice data report (:mod:`.vidr`), once
+   ``invoice_upload_unknown_wait_minutes`` have passed since they were sent (longer than Amazon
+   takes to process a feed): an order whose shipments show our invoice number as uploaded is
+   accepted; one whose shipments all still wait for an invoice did not get it, and it goes
+   again; one the report does not show stays unknown for a person.
+4. **Send** the pending ones, one feed each: the exact PDF that was issued, with its metadata
    (order id, invoice number, VAT-inclusive total, VAT) in ``feedOptions``. A row is claimed
    (*sending*) before ``createFeed``; a lost answer, or a run that died while sending, leaves
-   it *unknown* with an alert — never sent again by itself, because a second upload of the
-   same invoice is exactly what must not happen. The operator checks Seller Central and
-   settles it with ``retry`` (send) or ``accept``.
+   it *unknown* with an alert — never sent again before step 3 has looked, because a second
+   upload of the same invoice is exactly what must not happen. The operator can settle one
+   with ``retry`` (send) or ``accept``.
 
 Correction invoices go as credit notes once their refund's transaction id is known (from the
 refund events, not built yet): until then they are not queued.
@@ -28,6 +33,7 @@ refund events, not built yet): until then they are not queued.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +44,11 @@ import structlog
 from sqlalchemy import Engine, exists, insert, select
 from sqlalchemy.orm import Session
 
+from sellerbridge.channels.amazon.invoices.vidr import (
+    UPLOADED,
+    VatInvoiceRow,
+    read_vat_invoice_report,
+)
 from sellerbridge.channels.amazon.spapi import (
     AmbiguousError,
     AuthError,
@@ -118,6 +129,7 @@ class InvoiceUploader:
             report.unknown += self._interrupted(uow)
             uow.commit()
         self._read_results(report)
+        self._settle_unknown(report)
         self._send_pending(report)
         self._alert(report)
         return report
@@ -226,6 +238,44 @@ class InvoiceUploader:
             else:
                 self._set(upload_id, UploadStatus.REJECTED, feed_id, rejection)
                 report.rejected.append((number, rejection))
+
+    def _settle_unknown(self, report: UploadReport) -> None:
+        now = self._clock()
+        wait = timedelta(minutes=self._settings.invoice_upload_unknown_wait_minutes)
+        with self._uow as uow:
+            unknown = list(
+                uow.session.execute(
+                    select(AmazonInvoiceUpload.id, AmazonInvoiceUpload.marketplace_id,
+                           AmazonInvoiceUpload.amazon_order_id, Document.number)
+                    .join(Document, Document.id == AmazonInvoiceUpload.document_id)
+                    .where(
+                        AmazonInvoiceUpload.account_id == self._account_id,
+                        AmazonInvoiceUpload.status == UploadStatus.UNKNOWN,
+                        AmazonInvoiceUpload.sent_at <= now - wait,
+                    )
+                )
+            )  # fmt: skip
+        shown: dict[str, dict[str, list[VatInvoiceRow]]] = {}
+        for upload_id, marketplace, order_id, number in unknown:
+            if marketplace not in shown:
+                try:
+                    rows = read_vat_invoice_report(self._client, marketplace, until=now)
+                except AuthError:
+                    raise
+                except (SpApiError, DomainError) as error:
+                    log.info("VAT invoice data report not read", error=str(error))
+                    return
+                shown[marketplace] = defaultdict(list)
+                for row in rows:
+                    shown[marketplace][row.order_id].append(row)
+            rows = shown[marketplace].get(order_id, [])
+            if any(r.invoice_status == UPLOADED and r.invoice_number == number for r in rows):
+                self._set(upload_id, UploadStatus.ACCEPTED, None, None)
+                report.accepted += 1
+                report.unknown = [n for n in report.unknown if n != number]
+            elif rows and all(r.invoice_status != UPLOADED for r in rows):
+                self._set(upload_id, UploadStatus.PENDING, None, None)  # Amazon never got it
+                report.unknown = [n for n in report.unknown if n != number]
 
     # --- recording -----------------------------------------------------------------------------
 
