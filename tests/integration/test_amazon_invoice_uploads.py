@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,8 @@ from sellerbridge.db.models import (
 from sellerbridge.services import documents
 from sellerbridge.services.dispatch import dispatch
 from sellerbridge.services.fba import invoice_fba_orders
+from sellerbridge.services.lookup import order_by_number
+from sellerbridge.services.shipping import Package, ship_order
 from tests.amazon import Shop
 from tests.integration.test_amazon_confirmations import run as confirm
 from tests.integration.test_amazon_confirmations import shipped_order
@@ -130,8 +133,11 @@ def test_a_rejected_invoice_shows_amazons_reason_and_goes_after_the_fix(
     shop = start_shop()
     accounts.configure(shop.uow, None, invoice_modes=UPLOADING, invoice_upload_from=utcnow())
     order_id, number = shipped_order(shop, items=[{"sku": "SB-0003", "quantity": 1}])
-    # The invoice is issued, but the parcel has not left: after the fallback days (0 here)
-    # the invoice goes all the same, and Amazon refuses an invoice before dispatch.
+    # Shipped by hand and invoiced, but its confirmation has not reached Amazon yet: after the
+    # fallback days (0 here) the invoice goes all the same, and Amazon refuses an invoice for
+    # an order it has not seen dispatched.
+    ship_order(shop.uow, number, [Package("DHL", "00340434161094042557")], actor="t",
+               at=utcnow())  # fmt: skip
     with shop.uow as uow:
         invoice = documents.issue_invoice(uow.session, number, settings=SETTINGS, actor="t",
                                           at=utcnow()).number  # fmt: skip
@@ -146,11 +152,7 @@ def test_a_rejected_invoice_shows_amazons_reason_and_goes_after_the_fix(
     assert invoice in shown.output
     assert "79517" in shown.output
 
-    # The fix: the parcel leaves and Amazon shows it; then the operator retries.
-    settings = shop.settings.model_copy(update={"seller": SELLER})
-    with label_buyer(shop.engine, settings) as buy_label:
-        assert dispatch(shop.engine, SETTINGS, actor="t", at=utcnow(),
-                        buy_label=buy_label).shipped == [number]  # fmt: skip
+    # The fix: the shipment confirmation goes, Amazon shows the parcel; the operator retries.
     assert confirm(shop).verified == 1
     retried = CliRunner().invoke(app, ["amazon", "uploads", "retry", invoice], env=environment)
     assert retried.exit_code == 0, retried.output
@@ -168,7 +170,7 @@ def test_switching_to_amazon_issuing_after_own_invoices_needs_a_start_day(
 ) -> None:
     shop = start_shop()
     accounts.configure(shop.uow, None, invoice_modes=UPLOADING, invoice_upload_from=utcnow())
-    ship_with_label(shop, items=[{"sku": "SB-0004", "quantity": 1}])  # invoiced by us
+    _, first = ship_with_label(shop, items=[{"sku": "SB-0004", "quantity": 1}])  # ours
     environment = shop.environment() | {"COLUMNS": "250"}
 
     refused = CliRunner().invoke(
@@ -183,13 +185,20 @@ def test_switching_to_amazon_issuing_after_own_invoices_needs_a_start_day(
             InvoiceMode.UPLOAD
         )
 
-    day = utcnow().strftime("%Y-%m-%d")
-    forced = CliRunner().invoke(
+    too_early = CliRunner().invoke(
         app,
-        ["amazon", "configure", "--invoices-fbm", "vcs_amazon", "--force-from", day],
+        ["amazon", "configure", "--invoices-fbm", "vcs_amazon", "--force-from",
+         utcnow().strftime("%Y-%m-%d")],
         env=environment,
-    )
-    assert forced.exit_code == 0, forced.output
+    )  # fmt: skip
+    assert too_early.exit_code != 0  # today's order is ours already
+    assert "Choose a later day" in " ".join(too_early.output.split())
+    # Forced from just after the first order (the command line takes a day; both orders are
+    # placed today)
+    with shop.uow as uow:
+        start = order_by_number(uow.session, first).ordered_at + timedelta(microseconds=1)
+    accounts.configure(shop.uow, None, invoice_modes={Fulfillment.FBM: InvoiceMode.VCS_AMAZON},
+                       force_from=start)  # fmt: skip
     # From then on Amazon invoices the FBM orders: none of ours is issued, uploaded or mailed.
     _, number = ship_with_label(shop, items=[{"sku": "SB-0004", "quantity": 1}])
     with shop.uow as uow:

@@ -257,6 +257,13 @@ def test_a_skus_buffer_cap_and_handling_time_reach_amazon(start_shop: Callable[.
     push(shop)
     assert quantities_of(shop, "SB-0005") == {50}
 
+    # A handling time alone (the quantity stays) reaches Amazon too.
+    set_stock_rule(shop.uow, sku="SB-0005", account=None,
+                   change=StockRuleChange(handling_days=2))  # fmt: skip
+    assert push(shop).patched == 1
+    rows = shop.live.admin("GET", "/listings", params={"seller_id": shop.live.seller.seller_id})
+    assert {row["handling_time"] for row in rows if row["sku"] == "SB-0005"} == {2}
+
 
 def test_the_cli_shows_what_would_change_then_sends_it(start_shop: Callable[..., Shop]) -> None:
     shop = start_shop()

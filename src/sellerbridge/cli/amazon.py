@@ -29,7 +29,8 @@ from sellerbridge.channels.amazon.spapi import Credentials, SpApiClient
 from sellerbridge.cli.context import CliContext, context
 from sellerbridge.cli.render import table, when
 from sellerbridge.core.clock import utcnow
-from sellerbridge.core.errors import InvalidInput
+from sellerbridge.core.errors import DomainError, InvalidInput
+from sellerbridge.db.locks import LockTaken
 from sellerbridge.db.models import (
     AmazonAccount,
     AmazonChannel,
@@ -550,9 +551,13 @@ def list_skus(ctx: typer.Context, account: Account = None) -> None:
 def upload(ctx: typer.Context, account: Account = None) -> None:
     """Upload the due invoices to Amazon now and read the results of earlier uploads."""
     cli = context(ctx)
-    client, account_id, _ = account_client(cli, account)
+    client, account_id, name = account_client(cli, account)
     with client:
-        report = InvoiceUploader(cli.engine, account_id, client, cli.settings).run()
+        try:
+            report = InvoiceUploader(cli.engine, account_id, client, cli.settings).run()
+        except LockTaken:
+            raise DomainError(f"An invoice upload of {name} is running (the worker's).",
+                              hint="Try again in a moment.") from None  # fmt: skip
     cli.console.print(
         f"{report.queued} queued, {report.sent} sent, {report.accepted} accepted, "
         f"{len(report.rejected)} rejected, {len(report.unknown)} unknown, "

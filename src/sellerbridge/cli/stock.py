@@ -7,14 +7,13 @@ from typing import Annotated
 import typer
 
 from sellerbridge.channels.amazon import accounts
-from sellerbridge.channels.amazon.stock.exporter import StockExporter
 from sellerbridge.channels.amazon.stock.fba_inventory import import_fba_inventory
 from sellerbridge.channels.amazon.stock.overview import (
     fba_inventory,
     marketplace_codes,
     offer_overview,
 )
-from sellerbridge.channels.amazon.stock.sync import sync_stock
+from sellerbridge.channels.amazon.stock.sync import plan_stock, sync_stock
 from sellerbridge.cli.amazon import Account, account_client
 from sellerbridge.cli.context import context
 from sellerbridge.cli.render import table, when
@@ -164,7 +163,11 @@ def push(
     client, account_id, name = account_client(cli, account)
     with client:
         if dry_run:
-            changes = StockExporter(cli.engine, account_id, client, cli.settings).plan(full=full)
+            try:
+                changes = plan_stock(cli.engine, account_id, client, cli.settings, full=full)
+            except LockTaken:
+                raise DomainError(f"A stock sync of {name} is running.",
+                                  hint="Try again in a moment.") from None  # fmt: skip
             output = table(None, "SKU", "Marketplaces", "Last sent>", "Wanted>")
             with cli.uow() as uow:
                 codes = marketplace_codes(uow.session, account_id)

@@ -59,7 +59,6 @@ IMPORT_ALERT = "amazon_import_failed"
 CONFIRM_ALERT = "amazon_confirmations_stopped"
 STOCK_ALERT = "amazon_stock_stopped"
 UPLOAD_ALERT = "amazon_invoice_upload_stopped"
-UPLOAD_LOCK = "invoice-upload"
 WATCH_SECONDS = 5.0
 """How often ``sellerbridge run`` looks for shipment confirmations and stock changes that are
 due (see :func:`watch_due_work`)."""
@@ -284,8 +283,7 @@ def upload_account(engine: Engine, settings: Settings, account_id: int) -> str:
     rejected or unknown upload is the uploader's alert."""
 
     def run(client: SpApiClient) -> str:
-        with exclusive(engine, f"{UPLOAD_LOCK}:{account_id}"):
-            report = InvoiceUploader(engine, account_id, client, settings).run()
+        report = InvoiceUploader(engine, account_id, client, settings).run()
         return (
             f"{report.queued} queued, {report.sent} sent, {report.accepted} accepted, "
             f"{len(report.rejected)} rejected, {len(report.unknown)} unknown"

@@ -253,6 +253,10 @@ def _create_channels(
                 warehouse=warehouse,
                 order_series=ORDER_SERIES,
                 fulfilled_externally=fulfillment is Fulfillment.FBA,
+                # A marketplace added under VCS with Amazon issuing: Amazon invoices its orders.
+                channel_invoices_from=(
+                    utcnow() if mode_of(account, fulfillment) is InvoiceMode.VCS_AMAZON else None
+                ),
             )
             session.add(
                 AmazonChannel(
@@ -264,6 +268,13 @@ def _create_channels(
             )
 
 
+def mode_of(account: AmazonAccount, fulfillment: Fulfillment) -> InvoiceMode:
+    """The account's invoice mode for its ``fulfillment`` orders."""
+    if fulfillment is Fulfillment.FBM:
+        return account.invoice_mode_fbm
+    return account.invoice_mode_fba
+
+
 def _set_invoice_mode(
     session: Session,
     account: AmazonAccount,
@@ -273,9 +284,7 @@ def _set_invoice_mode(
 ) -> None:
     """Change who invoices the account's ``fulfillment`` orders, refusing a change that would
     invoice an order twice (once by sellerbridge, once by Amazon)."""
-    current = (
-        account.invoice_mode_fbm if fulfillment is Fulfillment.FBM else account.invoice_mode_fba
-    )
+    current = mode_of(account, fulfillment)
     if mode is current:
         return
     if mode is InvoiceMode.VCS_OWN:
@@ -293,17 +302,26 @@ def _set_invoice_mode(
     )
     if current is InvoiceMode.VCS_AMAZON:
         raise DomainError(
-            f"Amazon has issued the invoices of {account.name}'s {fulfillment.value} orders since "
-            f"{channels[0].channel_invoices_from:%Y-%m-%d}; sellerbridge would invoice them again.",
+            f"Amazon issues the invoices of {account.name}'s {fulfillment.value} orders; "
+            "sellerbridge would invoice some of them again.",
             hint="Switching back from vcs_amazon is not supported yet.",
         )
     if mode is InvoiceMode.VCS_AMAZON:
-        issued = session.scalar(
+        invoices = (
             select(func.count(Document.id))
             .join(SalesOrder, SalesOrder.id == Document.order_id)
             .where(SalesOrder.channel_id.in_([c.id for c in channels]),
                    Document.kind == DocumentKind.INVOICE)
         )  # fmt: skip
+        issued = session.scalar(invoices)
+        if force_from is not None and (
+            later := session.scalar(invoices.where(SalesOrder.ordered_at >= force_from))
+        ):
+            raise DomainError(
+                f"sellerbridge has invoiced {later} {fulfillment.value} order(s) placed on or "
+                f"after {force_from:%Y-%m-%d}; Amazon would invoice them again.",
+                hint="Choose a later day for --force-from.",
+            )
         if issued and force_from is None:
             raise DomainError(
                 f"sellerbridge has issued {issued} invoice(s) for {account.name}'s "

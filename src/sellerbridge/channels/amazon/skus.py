@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 
@@ -166,11 +166,15 @@ def set_stock_rule(
         binding.stock_buffer, binding.stock_buffer_percent = rule.buffer, rule.buffer_percent
         binding.stock_zero_below, binding.stock_minimum = rule.zero_below, rule.minimum
         binding.stock_maximum = rule.maximum
+        handling_changed = change.handling_days not in (None, binding.handling_days)
         binding.handling_days = _given(change.handling_days, binding.handling_days)
+        values: dict[str, Any] = {"stock_version": AmazonOffer.stock_version + 1}
+        if handling_changed:  # it goes with the quantity: send that again even if unchanged
+            values["sent_quantity"] = None
         session.execute(
             update(AmazonOffer)
             .where(AmazonOffer.account_id == amazon.id, AmazonOffer.seller_sku == sku)
-            .values(stock_version=AmazonOffer.stock_version + 1)
+            .values(**values)
         )
         handling = binding.handling_days
         uow.commit()

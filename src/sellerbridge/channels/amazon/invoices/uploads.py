@@ -62,6 +62,7 @@ from sellerbridge.core.documents import DocumentKind
 from sellerbridge.core.errors import DomainError, NotFound
 from sellerbridge.core.orders import OrderState
 from sellerbridge.db.bulk import execute_batched
+from sellerbridge.db.locks import exclusive
 from sellerbridge.db.models import (
     AmazonAccount,
     AmazonInvoiceUpload,
@@ -83,6 +84,7 @@ log = structlog.get_logger(__name__)
 FEED_TYPE = "UPLOAD_VAT_INVOICE"
 PDF = "application/pdf"
 ALERT = "amazon_invoice_upload"
+LOCK = "invoice-upload"
 UPLOADING = frozenset({InvoiceMode.UPLOAD, InvoiceMode.VCS_OWN})
 REASON_MAX = 500
 
@@ -112,6 +114,7 @@ class InvoiceUploader:
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._engine = engine
         self._uow = UnitOfWork(engine)
         self._account_id = account_id
         self._client = client
@@ -121,6 +124,12 @@ class InvoiceUploader:
             self._name = uow.session.get_one(AmazonAccount, account_id).name
 
     def run(self) -> UploadReport:
+        """One run under the account's upload lock (raises ``LockTaken`` while another runs:
+        two runs must never send the same invoice)."""
+        with exclusive(self._engine, f"{LOCK}:{self._account_id}"):
+            return self._run()
+
+    def _run(self) -> UploadReport:
         report = UploadReport()
         with self._uow as uow:
             after = timedelta(days=self._settings.invoice_upload_after_days)
@@ -226,6 +235,11 @@ class InvoiceUploader:
                     continue
                 location = self._client.get_feed_document(feed.result_feed_document_id)
                 rejection = processing_error(self._client.download_document(location))
+            except ET.ParseError:  # its fate is in the VAT invoice data report instead
+                self._set(upload_id, UploadStatus.UNKNOWN, None,
+                          "Amazon's processing report could not be read")  # fmt: skip
+                report.unknown.append(number)
+                continue
             except AuthError:
                 raise
             except SpApiError as error:
@@ -350,7 +364,8 @@ def queue_uploads(session: Session, account_id: int, *, at: datetime, after: tim
         of_order, ShipmentConfirmation.status != ConfirmationStatus.VERIFIED
     )
     # All of it shipped and Amazon shows every package: the invoice covers what Amazon has.
-    shipped = SalesOrder.state.in_((OrderState.SHIPPED, OrderState.COMPLETED)) & ~unconfirmed
+    all_out = SalesOrder.state.in_((OrderState.SHIPPED, OrderState.COMPLETED))
+    shipped = all_out & ~unconfirmed
     query = (
         select(Document.id, AmazonOrderBinding.marketplace_id, AmazonOrderBinding.amazon_order_id)
         .join(AmazonOrderBinding, AmazonOrderBinding.order_id == Document.order_id)
@@ -362,7 +377,8 @@ def queue_uploads(session: Session, account_id: int, *, at: datetime, after: tim
             ~exists().where(AmazonInvoiceUpload.document_id == Document.id),
             (AmazonOrderBinding.fulfillment == Fulfillment.FBA)
             | shipped
-            | (Document.issued_at <= at - after),
+            # the fallback for a confirmation Amazon does not show (the parcel left all the same)
+            | (all_out & (Document.issued_at <= at - after)),
         )
     )
     if account.invoice_upload_from is not None:

@@ -17,7 +17,8 @@ One run (:meth:`StockExporter.run`, per account, under the caller's lock):
    to 25,000 messages, one per set of marketplaces.
 
 Quantities are absolute, so sending one twice is harmless: every uncertain outcome (a lost
-answer, a crash between sending and recording) ends with the offer due again, never with a
+answer, a crash between sending and recording) ends with the offer due again and what Amazon
+shows recorded as unknown, so the next push sends the quantity whatever it is — never a
 quantity believed sent that was not. A SKU Amazon refuses fails alone, with Amazon's reason
 (``sellerbridge stock amazon`` shows it), and is tried again when its stock changes or on the
 next full push. No quantity is ever sent for an FBA offer, nor in demo mode.
@@ -49,6 +50,7 @@ from sellerbridge.channels.amazon.stock.offers import OfferRow, Wanted
 from sellerbridge.channels.amazon.stock.reconcile import reconcile
 from sellerbridge.config import Settings
 from sellerbridge.core.clock import utcnow
+from sellerbridge.core.errors import DomainError
 from sellerbridge.db.bulk import execute_batched
 from sellerbridge.db.models import (
     AmazonAccount,
@@ -181,8 +183,14 @@ class StockExporter:
         return rows, _changes(rows, wanted)
 
     def _reconcile(self, report: PushReport) -> None:
-        reconcile(self._engine, self._account_id, self._client, at=self._clock(),
-                  sleep=self._sleep)  # fmt: skip
+        """A reconcile that fails (a report Amazon ends FATAL or late) does not hold up the
+        push of what changed: it is tried again at the next run."""
+        try:
+            reconcile(self._engine, self._account_id, self._client, at=self._clock(),
+                      sleep=self._sleep)  # fmt: skip
+        except DomainError as error:
+            log.warning("stock reconcile failed", account=self._name, error=str(error))
+            return
         report.reconciled = True
 
     def _reconcile_due(self) -> bool:
@@ -230,7 +238,11 @@ class StockExporter:
                 change.marketplace_ids,
                 [_patch_of(change.quantity, change.handling_days)],
             )
-        except (RetryableError, ThrottledError):
+        except ThrottledError:  # not sent: it stays due
+            report.deferred += len(change.offers)
+            return
+        except RetryableError:  # perhaps applied: what Amazon shows is unknown now
+            self._forget_sent(change.offers)
             report.deferred += len(change.offers)
             return
         except AuthError:
@@ -389,6 +401,12 @@ class StockExporter:
             [_accepted(offer_id, quantity, version, now) for offer_id, version in offers],
         )
 
+    def _forget_sent(self, offers: Sequence[tuple[int, int]]) -> None:
+        with self._uow as uow:
+            unknown = ({"id": offer_id, "sent_quantity": None} for offer_id, _ in offers)
+            execute_batched(uow.session, update(AmazonOffer), unknown)
+            uow.commit()
+
     def _record_failure(
         self, offers: Sequence[tuple[int, int]], reason: str, report: PushReport, change: Change
     ) -> None:
@@ -402,13 +420,15 @@ class StockExporter:
         report.failed.append((change.sku, ",".join(change.marketplace_ids), reason))
 
     def _release(self, submission_id: int, why: str) -> None:
-        """The feed did not go through: its offers are due again, as if never sent."""
+        """The feed's outcome is not known (or it was not processed): its offers are due
+        again, and what Amazon shows is unknown too (it may have applied the feed), so the
+        next push sends their quantity whatever it is."""
         with self._uow as uow:
             uow.session.execute(
                 update(AmazonOffer)
                 .where(AmazonOffer.submission_id == submission_id)
                 .values(submission_id=None, pending_quantity=None, pending_version=None,
-                        result=None, attempts=AmazonOffer.attempts + 1)
+                        result=None, sent_quantity=None, attempts=AmazonOffer.attempts + 1)
             )  # fmt: skip
             row = uow.session.get_one(AmazonStockSubmission, submission_id)
             row.status, row.error, row.finished_at = (

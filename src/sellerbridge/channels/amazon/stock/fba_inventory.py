@@ -126,11 +126,15 @@ def _store(
         ],
     )
     skus = {s.seller_sku for s in summaries}
+    # Only offers Amazon's listings report has not described yet: the report knows where a SKU
+    # is FBA and where FBM (a SKU may be both, or converted back with 0 units left at Amazon).
     to_fba = [
         {"id": offer_id, "fulfillment": Fulfillment.FBA}
         for offer_id, sku in session.execute(
             select(AmazonOffer.id, AmazonOffer.seller_sku).where(
-                AmazonOffer.account_id == account_id, AmazonOffer.fulfillment == Fulfillment.FBM
+                AmazonOffer.account_id == account_id,
+                AmazonOffer.fulfillment == Fulfillment.FBM,
+                AmazonOffer.listed.is_(None),
             )
         )
         if sku in skus

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, Exists, exists, select
 
 from sellerbridge.channels.amazon.spapi import SpApiClient
-from sellerbridge.channels.amazon.stock.exporter import PushReport, StockExporter
+from sellerbridge.channels.amazon.stock.exporter import Change, PushReport, StockExporter
 from sellerbridge.channels.amazon.stock.fba_inventory import import_fba_inventory
 from sellerbridge.channels.amazon.stock.offers import due_condition
 from sellerbridge.config import Settings
@@ -57,6 +57,15 @@ def sync_stock(
             report.waiting_feeds = 0
             exporter.finish_feeds(report)
         return report
+
+
+def plan_stock(
+    engine: Engine, account_id: int, client: SpApiClient, settings: Settings, *, full: bool
+) -> list[Change]:
+    """What a sync would send now (``stock push --dry-run``): it reads what a sync reads, so it
+    holds the same lock, and sends nothing."""
+    with exclusive(engine, f"{LOCK}:{account_id}"):
+        return StockExporter(engine, account_id, client, settings).plan(full=full)
 
 
 def _fba_inventory_due(engine: Engine, account_id: int, settings: Settings) -> bool:
