@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.dispatch import label_buyer
+from sellerbridge.channels.amazon.invoices.uploads import ALERT as UPLOAD_ALERT
 from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader, UploadReport
 from sellerbridge.channels.amazon.invoices.vidr import read_vat_invoice_report
 from sellerbridge.cli.main import app
@@ -28,6 +29,7 @@ from sellerbridge.db.models import (
     UploadStatus,
 )
 from sellerbridge.services import documents
+from sellerbridge.services.alerts import open_alerts
 from sellerbridge.services.dispatch import dispatch
 from sellerbridge.services.fba import invoice_fba_orders
 from sellerbridge.services.lookup import order_by_number
@@ -151,6 +153,8 @@ def test_a_rejected_invoice_shows_amazons_reason_and_goes_after_the_fix(
     assert shown.exit_code == 0, shown.output
     assert invoice in shown.output
     assert "79517" in shown.output
+    with shop.uow as uow:
+        assert [a.kind for a in open_alerts(uow.session)] == [UPLOAD_ALERT]
 
     # The fix: the shipment confirmation goes, Amazon shows the parcel; the operator retries.
     assert confirm(shop).verified == 1
@@ -162,6 +166,8 @@ def test_a_rejected_invoice_shows_amazons_reason_and_goes_after_the_fix(
         row = uow.session.scalars(select(AmazonInvoiceUpload)).one()
         assert (row.status, row.attempts) == (UploadStatus.ACCEPTED, 2)
     assert [u["status"] for u in sandbox_uploads(shop)] == ["REJECTED", "ACCEPTED"]
+    with shop.uow as uow:
+        assert open_alerts(uow.session) == []  # settled
     assert order_id in {u["order_id"] for u in sandbox_uploads(shop)}
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from sellerbridge.channels.amazon.skus import StockRuleChange, map_sku, set_stock_rule
+from sellerbridge.channels.amazon.stock.exporter import ALERT as STOCK_ALERT
 from sellerbridge.channels.amazon.stock.exporter import PushReport
 from sellerbridge.channels.amazon.stock.fba_inventory import import_fba_inventory
 from sellerbridge.channels.amazon.stock.overview import offer_overview
@@ -23,6 +24,7 @@ from sellerbridge.core.clock import utcnow
 from sellerbridge.db.models import AmazonFbaInventory, AmazonOffer, Fulfillment, OfferResult
 from sellerbridge.demo.amazon import bulk_catalogue
 from sellerbridge.services import stock
+from sellerbridge.services.alerts import open_alerts
 from sellerbridge.services.articles import import_articles, read_csv
 from sellerbridge.services.orders import cancel_order
 from sellerbridge.services.setup import MAIN_WAREHOUSE
@@ -145,6 +147,13 @@ def test_a_sku_amazon_no_longer_has_fails_alone_with_its_reason(
     assert skus[0] in shown.output
     assert "13013" in shown.output  # Amazon's code for a SKU it does not have, and why
     assert skus[1] not in shown.output
+
+    # Another SKU accepted later does not clear the alert while the refused one stays refused.
+    stock.receive(shop.uow, article_number=skus[1], quantity=1, warehouse_code=MAIN_WAREHOUSE,
+                  actor="test")  # fmt: skip
+    assert push(shop).accepted > 0
+    with shop.uow as uow:
+        assert [a.kind for a in open_alerts(uow.session)] == [STOCK_ALERT]
 
 
 def test_a_new_sku_is_sent_only_where_amazon_lists_it(start_shop: Callable[..., Shop]) -> None:

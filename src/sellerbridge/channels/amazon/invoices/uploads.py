@@ -334,7 +334,16 @@ class InvoiceUploader:
                     message=f"{len(problems)} invoice upload(s) of account {self._name} need a "
                     f"look; the first: {problems[0]}. `sellerbridge amazon uploads` lists them.",
                 )  # fmt: skip
-            elif report.accepted:
+            elif report.accepted and not uow.session.scalar(
+                select(
+                    exists().where(
+                        AmazonInvoiceUpload.account_id == self._account_id,
+                        AmazonInvoiceUpload.status.in_(
+                            (UploadStatus.REJECTED, UploadStatus.UNKNOWN)
+                        ),
+                    )
+                )
+            ):  # resolved once none needs a look any more
                 resolve_alerts(uow.session, kind=ALERT, subject=self._name, at=self._clock())
             uow.commit()
 

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, exists, select, update
 from sqlalchemy.orm import Session
 
 from sellerbridge.channels.amazon.spapi import (
@@ -150,7 +150,7 @@ class StockExporter:
             return report
         self._prepare(report, full=full)
         self._push(report, full=full)
-        self._alert(report)
+        self.alert(report)
         return report
 
     def plan(self, *, full: bool = False) -> list[Change]:
@@ -436,7 +436,9 @@ class StockExporter:
             )  # fmt: skip
             uow.commit()
 
-    def _alert(self, report: PushReport) -> None:
+    def alert(self, report: PushReport) -> None:
+        """Raise the account's alert for the SKUs Amazon refused in ``report``, or resolve it
+        once none is refused any more."""
         with self._uow as uow:
             if report.failed:
                 sku, _, reason = report.failed[0]
@@ -447,7 +449,14 @@ class StockExporter:
                     f"account {self._name}; the first, {sku}: {reason}. `sellerbridge stock "
                     "amazon --failed` lists them.",
                 )  # fmt: skip
-            elif report.accepted:
+            elif report.accepted and not uow.session.scalar(
+                select(
+                    exists().where(
+                        AmazonOffer.account_id == self._account_id,
+                        AmazonOffer.result == OfferResult.FAILED,
+                    )
+                )
+            ):  # resolved once no SKU is refused any more
                 resolve_alerts(uow.session, kind=ALERT, subject=self._name, at=self._clock())
             uow.commit()
 

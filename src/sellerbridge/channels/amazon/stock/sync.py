@@ -56,6 +56,8 @@ def sync_stock(
             waited += FEED_POLL_SECONDS
             report.waiting_feeds = 0
             exporter.finish_feeds(report)
+        if waited:  # results read after the run: their refusals alerted too
+            exporter.alert(report)
         return report
 
 
