@@ -171,12 +171,19 @@ def test_credit_notes_need_a_transaction_id(live: LiveSandbox) -> None:
     credit_note = invoice(order, **{"metadata:DocumentType": "CreditNote"})
     _, refused = upload(live, credit_note)
     assert error(refused) == ("79513", "MissingRequestPreferences: Please provide TransactionId")
-    _, accepted = upload(live, {**credit_note, "metadata:TransactionId": "amzn:crow:Rm9vYmFyQmF6"})
-    assert summary(accepted) == (1, 1, 0)
-    assert last_upload(live).document_type == "CreditNote"
-    # a credit note is not the shipment's invoice: it is still to be invoiced
     _, invoiced = upload(live, invoice(order))
     assert summary(invoiced) == (1, 1, 0)
+    # a full refund, reversed by a credit note with the invoice's amounts (partial refunds and
+    # the other credit-note checks: test_finances.py)
+    everything = {
+        "items": [{"orderItemId": "1", "quantity": 1}, {"orderItemId": "2", "quantity": 3}],
+        "shipping": True,
+    }
+    refund = live.http.post(f"/_sandbox/orders/{order.order_id}/refunds", json=everything)
+    transaction_id = refund.json()["transactionId"]
+    _, accepted = upload(live, {**credit_note, "metadata:TransactionId": transaction_id})
+    assert summary(accepted) == (1, 1, 0)
+    assert last_upload(live).document_type == "CreditNote"
 
 
 def test_a_document_that_is_not_a_pdf_is_refused(live: LiveSandbox) -> None:

@@ -22,6 +22,7 @@ from sellerbridge.channels.amazon.spapi.models.feeds import (
     FeedDocumentUpload,
     ProcessingStatus,
 )
+from sellerbridge.channels.amazon.spapi.models.finances import ListFinancialEventsResponse
 from sellerbridge.channels.amazon.spapi.models.listings import (
     Issue,
     ListingsSubmission,
@@ -134,6 +135,21 @@ def test_the_inventory_model_requires_only_what_a_summary_cannot_do_without() ->
         f"{root}.payload: required here, optional in Amazon's {root}",
         f"{summary}.sellerSku: required here, optional in Amazon's InventorySummary",
         f"{summary}.totalQuantity: required here, optional in Amazon's InventorySummary",
+    ]
+
+
+def test_the_finances_model_requires_only_what_an_event_cannot_do_without() -> None:
+    """Amazon's model makes everything optional; a shipment or refund without its order or
+    posted date cannot be booked, so reading it fails."""
+    root = "ListFinancialEventsResponse"
+    events = f"{root}.payload.FinancialEvents"
+    assert mismatches(ListFinancialEventsResponse, "finances", root, root) == [
+        f"{root}.payload: required here, optional in Amazon's {root}",
+        *(
+            f"{events}.{event_list}.{field}: required here, optional in Amazon's ShipmentEvent"
+            for event_list in ("ShipmentEventList", "RefundEventList")
+            for field in ("AmazonOrderId", "PostedDate")
+        ),
     ]
 
 

@@ -35,6 +35,7 @@ CALLED = {
     "mfn.getShipment",
     "mfn.cancelShipment",
     "finances.listFinancialEventsByOrderId",
+    "finances.listFinancialEvents",
 }
 """Every operation sellerbridge calls (issue 4 and the exporters that follow it)."""
 

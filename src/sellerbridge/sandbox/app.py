@@ -17,11 +17,13 @@ from sellerbridge.sandbox import (
     auth,
     documents,
     feeds,
+    finances,
     listings,
     mfn,
     orders,
     reports,
     sellers,
+    vat_calculation,
 )
 from sellerbridge.sandbox.config import SandboxConfig
 from sellerbridge.sandbox.core import Sandbox
@@ -29,7 +31,7 @@ from sellerbridge.sandbox.framework import admin_route, json_response, operation
 from sellerbridge.sandbox.generator import generate_orders
 from sellerbridge.sandbox.marketplaces import EUROPE
 
-MODULES = (auth, sellers, orders, feeds, listings, reports, mfn, admin)
+MODULES = (auth, sellers, orders, feeds, listings, reports, finances, mfn, vat_calculation, admin)
 DEFAULT_SELLER_NAME = "Sandbox Kaffeehaus GmbH"
 
 

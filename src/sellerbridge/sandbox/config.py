@@ -24,6 +24,9 @@ class SandboxConfig:
     feed_queue_seconds: float = 30.0
     feed_processing_seconds: float = 90.0
     report_processing_seconds: float = 60.0
+    vcs_invoice_delay_seconds: float = 3 * 24 * 3600.0
+    """How long after a shipment Amazon's VAT calculation report shows its invoice (Amazon:
+    three days); scaled by the time scale like every delay."""
     document_url_seconds: float = 300.0
     """Lifetime of a pre-signed document URL (Amazon: 5 minutes)."""
     search_token_seconds: float = 24 * 3600.0

@@ -29,6 +29,7 @@ from sellerbridge.sandbox.mfn import MfnState
 from sellerbridge.sandbox.order_records import OrdersState
 from sellerbridge.sandbox.reports import ReportsState
 from sellerbridge.sandbox.throttle import Throttle
+from sellerbridge.sandbox.vat_calculation import VatCalculationState
 
 REQUEST_LOG_SIZE = 20_000
 
@@ -96,6 +97,7 @@ class SandboxState(BaseModel):
     documents: DocumentsState = Field(default_factory=DocumentsState)
     reports: ReportsState = Field(default_factory=ReportsState)
     mfn: MfnState = Field(default_factory=MfnState)
+    vat_calculation: VatCalculationState = Field(default_factory=VatCalculationState)
     sequence: int = 0
     random_state: list[Any] | None = None
     """Where the seeded generator stood when the state was saved, so that a restarted sandbox

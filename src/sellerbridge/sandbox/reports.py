@@ -120,9 +120,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 from starlette.requests import Request
 
-from sellerbridge.sandbox import documents, feeds, vat_invoices
+from sellerbridge.sandbox import documents, feeds, vat_calculation, vat_invoices
 from sellerbridge.sandbox.admin import json_body, marketplace_ids
 from sellerbridge.sandbox.errors import ApiError, invalid_input, not_found
+from sellerbridge.sandbox.finances import Refund, order_refunds
 from sellerbridge.sandbox.framework import Api, Call, Reply, check_marketplaces, iso, parse_time
 from sellerbridge.sandbox.history import ProcessingStatus, history_page, history_query
 from sellerbridge.sandbox.listings import Listing, available, seller_listings
@@ -135,11 +136,15 @@ from sellerbridge.sandbox.order_records import (
     TaxTreatment,
 )
 from sellerbridge.sandbox.vat_invoices import (
+    CREDIT_NOTE_PENDING,
+    CREDIT_NOTE_UPLOADED,
     INVOICE_PENDING,
     INVOICE_UPLOADED,
     InvoiceUpload,
     Shipment,
+    accepted_credit_notes,
     accepted_invoices,
+    credit_note_rejections,
     order_shipments,
     rejections,
     seller_orders,
@@ -155,7 +160,7 @@ VIDR = "GET_FLAT_FILE_VAT_INVOICE_DATA_REPORT"
 SELLER_PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
 ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 MERCHANT_LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
-RESTRICTED_REPORT_TYPES = frozenset({VIDR})
+RESTRICTED_REPORT_TYPES = frozenset({VIDR, vat_calculation.REPORT_TYPE})
 
 QUEUE_SHARE = 0.25
 """The part of the processing time a report waits ``IN_QUEUE`` before it starts."""
@@ -236,6 +241,9 @@ class ReportsState(BaseModel):
     """Per seller id, per marketplace id; a missing record is a healthy account."""
     invoices: list[InvoiceUpload] = Field(default_factory=list)
     """Every ``UPLOAD_VAT_INVOICE`` upload (see :mod:`.vat_invoices`); the VIDR shows them."""
+    refunds: dict[str, list[Refund]] = Field(default_factory=dict)
+    """Per order id, its refunds (see :mod:`.finances`): the VIDR lists them and credit notes
+    are judged against them, so they are kept beside the uploads."""
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -324,6 +332,8 @@ def create_report(call: Call) -> Reply:
     options: dict[str, str] = body.get("reportOptions", {})
     if report_type == VIDR:
         _check_vidr_request(requested, options, start, end)
+    elif report_type == vat_calculation.REPORT_TYPE:
+        vat_calculation.check_request(requested, start, end)
     report = Report(
         report_id=str(50_000_000_000 + call.sandbox.next_number()),
         seller_id=call.seller.seller_id,
@@ -558,7 +568,9 @@ def _vidr(sandbox: Sandbox, report: Report, at: datetime) -> tuple[bytes, str] |
     uploads = sandbox.state.reports.invoices
     accepted = accepted_invoices(uploads, report.seller_id)
     rejected = rejections(uploads, report.seller_id)
+    credited = accepted_credit_notes(uploads, report.seller_id)
     shipments: list[Shipment] = []
+    refunds: list[Refund] = []
     for order in seller_orders(sandbox, report.seller_id):
         if order.marketplace_id not in report.marketplace_ids:
             continue
@@ -572,7 +584,12 @@ def _vidr(sandbox: Sandbox, report: Report, at: datetime) -> tuple[bytes, str] |
             for shipment in order_shipments(order)
             if everything or shipment.shipment_id not in accepted
         )
-    if not shipments:
+        refunds.extend(
+            refund
+            for refund in order_refunds(sandbox, order.order_id)
+            if everything or refund.transaction_id not in credited
+        )
+    if not shipments and not refunds:
         return None
     shipments.sort(key=lambda shipment: (shipment.shipped_at, shipment.shipment_id))
     rows: list[dict[str, str]] = []
@@ -588,7 +605,68 @@ def _vidr(sandbox: Sandbox, report: Report, at: datetime) -> tuple[bytes, str] |
             _vidr_row(sandbox, report.seller_id, shipment, line, status, invoice_number)
             for line in shipment.lines
         )
+    rows.extend(_vidr_refund_rows(sandbox, report.seller_id, refunds, accepted))
     return _tsv(VIDR_COLUMNS, rows), TSV
+
+
+def _vidr_refund_rows(
+    sandbox: Sandbox, seller_id: str, refunds: list[Refund], invoiced: dict[str, str]
+) -> list[dict[str, str]]:
+    """A ``REFUND`` row per refunded item: amounts negative (a refunded promotion positive),
+    ``CreditNotePending`` until a credit note for the transaction id is accepted."""
+    uploads = sandbox.state.reports.invoices
+    credited = accepted_credit_notes(uploads, seller_id)
+    refused = credit_note_rejections(uploads, seller_id)
+    rows: list[dict[str, str]] = []
+    for refund in sorted(refunds, key=lambda refund: (refund.posted_at, refund.number)):
+        order = sandbox.state.orders.orders[refund.order_id]
+        number = credited.get(refund.transaction_id)
+        if number is not None:
+            status = (CREDIT_NOTE_UPLOADED, "Credit note uploaded successfully.")
+        elif refund.transaction_id in refused:
+            status = (
+                CREDIT_NOTE_PENDING,
+                f"Credit note upload rejected: {refused[refund.transaction_id]}",
+            )
+        else:
+            status = (CREDIT_NOTE_PENDING, "Refund has been issued.")
+        for line in refund.lines:
+            item = order.item(line.order_item_id)
+            assert item is not None  # a refund names items of its order
+            shipment = Shipment(order, line.shipment_id, refund.posted_at, ())
+            row = _vidr_row(sandbox, seller_id, shipment, item, status, number or "")
+            promotion_ids = ",".join(item.promotion_ids)
+            row.update(
+                {
+                    "transaction-id": refund.transaction_id,
+                    "transaction-type": "REFUND",
+                    "quantity-purchased": str(line.quantity),
+                    "item-vat-incl-amount": _negative(line.item_price),
+                    "item-vat-amount": _negative(line.item_tax),
+                    "item-vat-excl-amount": _negative(line.item_price - line.item_tax),
+                    "item-promo-vat-incl-amount": _money(line.promotion_discount),
+                    "item-promo-vat-excl-amount": _money(
+                        line.promotion_discount - line.promotion_discount_tax
+                    ),
+                    "item-promo-vat-amount": _money(line.promotion_discount_tax),
+                    "item-promotion-id": promotion_ids if line.promotion_discount else "",
+                    "gift-wrap-vat-incl-amount": _money(ZERO),
+                    "gift-wrap-vat-amount": _money(ZERO),
+                    "gift-wrap-vat-excl-amount": _money(ZERO),
+                    "shipping-vat-incl-amount": _negative(line.shipping_price),
+                    "shipping-vat-amount": _negative(line.shipping_tax),
+                    "shipping-vat-excl-amount": _negative(line.shipping_price - line.shipping_tax),
+                    "shipping-promo-vat-incl-amount": _money(line.shipping_discount),
+                    "shipping-promo-vat-excl-amount": _money(
+                        line.shipping_discount - line.shipping_discount_tax
+                    ),
+                    "shipping-promo-vat-amount": _money(line.shipping_discount_tax),
+                    "ship-promotion-id": promotion_ids if line.shipping_discount else "",
+                    "original-vat-invoice-number": invoiced.get(line.shipment_id, ""),
+                }
+            )
+            rows.append(row)
+    return rows
 
 
 def _vidr_row(
@@ -1049,6 +1127,7 @@ GENERATORS: dict[str, Generator] = {
     SELLER_PERFORMANCE: _seller_performance,
     ALL_ORDERS: _all_orders,
     MERCHANT_LISTINGS: _merchant_listings,
+    vat_calculation.REPORT_TYPE: vat_calculation.generate,
 }
 
 

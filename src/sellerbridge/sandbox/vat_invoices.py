@@ -23,28 +23,33 @@ them; the others are the sandbox's names and carry no code):
    dispatched — ``InvalidOrderId`` (79517; Amazon: "Invoices are only due after shipment has
    been dispatched"); an unknown shipping id is ``InvalidShippingId``;
 6. a ``TransactionId`` sent with an invoice is that of the shipment (for a shipment, Amazon's
-   transaction id is the shipping id) — ``InvalidTransactionId``;
+   transaction id is the shipping id) — ``InvalidTransactionId``. A credit note's
+   ``TransactionId`` must be a refund (:mod:`.finances`, the VIDR's ``REFUND`` rows) of the
+   order named by ``OrderId``, or one that refunded units of the shipment named by
+   ``ShippingId`` — ``InvalidTransactionId``; and the shipments whose units it refunded must
+   have an accepted invoice already — ``InvoiceNotUploaded`` ("upload the invoice first");
 7. ``TotalAmount`` and ``TotalVATAmount``, when given, equal Amazon's VAT-inclusive total and
    its VAT to the cent — ``InvoiceAmountMismatch``, naming both amounts (``InvalidAmount`` for
    one that is not a number). An upload by ``ShippingId`` is compared with that shipment, one by
    ``OrderId`` with all the order's shipments so far (one invoice covering them). A package that
    carries part of an item's units carries that share of each of its amounts, so the shipments
-   of an order add up to its total to the cent;
-8. a shipment takes one accepted invoice — ``DuplicateInvoice``.
+   of an order add up to its total to the cent. A credit note is compared with its refund's
+   total and VAT by magnitude: it may state them negative or positive;
+8. a shipment takes one accepted invoice — ``DuplicateInvoice``; a refund one accepted credit
+   note — ``DuplicateCreditNote``.
 
 Every upload, accepted or rejected, is recorded in the reports' state, where the VIDR reads it
-(``GET /_sandbox/invoices`` lists them); :mod:`.reports` registers the processor with
-:mod:`.feeds`.
+(``GET /_sandbox/invoices`` lists them), with Amazon's figures it was compared with (a credit
+note's are its refund's); :mod:`.reports` registers the processor with :mod:`.feeds`.
 The feed always ends ``DONE``: Amazon reports these errors as the "description in feed result",
 so a rejected invoice is a processed feed whose report says why. The processing report's format
 for this feed type is not documented; the sandbox writes the XML ``ProcessingReport`` of
 Amazon's XML feeds (``MessagesProcessed``/``MessagesSuccessful``/``MessagesWithError`` and, for
 a rejection, one ``Result`` with the error code and ``ResultDescription``).
 
-Unverified, chosen as the plausible behaviour: the checks of steps 6 and 8; that a
-credit note, given its ``TransactionId``, is accepted for a dispatched shipment and its amounts
-compared with the whole shipment (the sandbox models no refunds, so every credit note is a full
-reversal); that uploads are accepted on all ten European marketplaces.
+Unverified, chosen as the plausible behaviour: the checks of steps 6 and 8 and their error
+names (``InvoiceNotUploaded``, ``DuplicateCreditNote`` included); that a credit note's amounts
+may be sent with either sign; that uploads are accepted on all ten European marketplaces.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from sellerbridge.sandbox.order_records import ZERO, Order, OrderItem, cents
 
 if TYPE_CHECKING:
     from sellerbridge.sandbox.core import Sandbox
+    from sellerbridge.sandbox.finances import Refund
 
 FEED_TYPE = "UPLOAD_VAT_INVOICE"
 VCS_MARKETPLACE_IDS = frozenset(marketplace.id for marketplace in EUROPE)
@@ -74,6 +80,9 @@ DOCUMENT_TYPES = ("Invoice", "CreditNote")
 # shipment without an invoice; the value for an accepted invoice is not documented).
 INVOICE_PENDING = "InvoicePending"
 INVOICE_UPLOADED = "InvoiceUploaded"
+# ... and for a refund (the sandbox's names: Amazon documents none for credit notes).
+CREDIT_NOTE_PENDING = "CreditNotePending"
+CREDIT_NOTE_UPLOADED = "CreditNoteUploaded"
 
 
 class InvoiceUpload(BaseModel):
@@ -204,6 +213,30 @@ def rejections(uploads: Iterable[InvoiceUpload], seller_id: str) -> dict[str, st
     }
 
 
+def accepted_credit_notes(uploads: Iterable[InvoiceUpload], seller_id: str) -> dict[str, str]:
+    """Credit note number of each of the seller's refunds (by transaction id) with one accepted."""
+    return {
+        upload.transaction_id: upload.invoice_number or ""
+        for upload in uploads
+        if upload.seller_id == seller_id
+        and upload.status == "ACCEPTED"
+        and upload.document_type == "CreditNote"
+        and upload.transaction_id is not None
+    }
+
+
+def credit_note_rejections(uploads: Iterable[InvoiceUpload], seller_id: str) -> dict[str, str]:
+    """The reason of the latest rejected credit note of each of the seller's refunds."""
+    return {
+        upload.transaction_id: upload.reason or ""
+        for upload in uploads
+        if upload.seller_id == seller_id
+        and upload.status == "REJECTED"
+        and upload.document_type == "CreditNote"
+        and upload.transaction_id is not None
+    }
+
+
 # --- the feed processor ----------------------------------------------------------------------
 
 
@@ -325,13 +358,38 @@ def _amount(options: dict[str, str], key: str, name: str) -> Decimal | None:
     return cents(amount)
 
 
+def _check_amounts(
+    options: dict[str, str],
+    total: Decimal,
+    vat: Decimal,
+    currency: str,
+    subject: str,
+    *,
+    either_sign: bool = False,
+) -> None:
+    """``TotalAmount`` and ``TotalVATAmount``, where given, are Amazon's ``total`` and ``vat``
+    to the cent (``either_sign``: by magnitude, as a credit note may state them negative)."""
+    mismatches = []
+    for key, name, expected in (
+        ("totalamount", "TotalAmount", total),
+        ("totalvatamount", "TotalVATAmount", vat),
+    ):
+        given = _amount(options, key, name)
+        if given is not None and (abs(given) if either_sign else given) != expected:
+            mismatches.append(
+                f"{name} {given} {currency} does not match Amazon's {expected} {currency}"
+            )
+    if mismatches:
+        raise Rejected("InvoiceAmountMismatch", f"{'; '.join(mismatches)} for {subject}.")
+
+
 def _check_against(
     sandbox: Sandbox, feed: Feed, options: dict[str, str], shipments: list[Shipment]
 ) -> None:
+    """The checks of an invoice against the shipments it is for."""
     shipment_ids = [shipment.shipment_id for shipment in shipments]
-    document_type = options.get("documenttype", "Invoice")
     transaction_id = options.get("transactionid")
-    if document_type == "Invoice" and transaction_id and transaction_id not in shipment_ids:
+    if transaction_id and transaction_id not in shipment_ids:
         raise Rejected(
             "InvalidTransactionId",
             f"The transaction id {transaction_id} is not a transaction of "
@@ -342,41 +400,105 @@ def _check_against(
         if "shippingid" in options
         else f"order {shipments[0].order.order_id}"
     )
-    currency = shipments[0].order.currency
-    mismatches = []
-    for key, name, expected in (
-        ("totalamount", "TotalAmount", sum((s.total for s in shipments), ZERO)),
-        ("totalvatamount", "TotalVATAmount", sum((s.total_tax for s in shipments), ZERO)),
-    ):
-        given = _amount(options, key, name)
-        if given is not None and given != expected:
-            mismatches.append(
-                f"{name} {given} {currency} does not match Amazon's {expected} {currency}"
+    _check_amounts(
+        options,
+        sum((s.total for s in shipments), ZERO),
+        sum((s.total_tax for s in shipments), ZERO),
+        shipments[0].order.currency,
+        subject,
+    )
+    invoiced = accepted_invoices(sandbox.state.reports.invoices, feed.seller_id)
+    for shipment_id in shipment_ids:
+        if shipment_id in invoiced:
+            raise Rejected(
+                "DuplicateInvoice",
+                f"An invoice ({invoiced[shipment_id]}) was already accepted for shipment "
+                f"{shipment_id}.",
             )
-    if mismatches:
-        raise Rejected("InvoiceAmountMismatch", f"{'; '.join(mismatches)} for {subject}.")
-    if document_type == "Invoice":
-        invoiced = accepted_invoices(sandbox.state.reports.invoices, feed.seller_id)
-        for shipment_id in shipment_ids:
-            if shipment_id in invoiced:
-                raise Rejected(
-                    "DuplicateInvoice",
-                    f"An invoice ({invoiced[shipment_id]}) was already accepted for shipment "
-                    f"{shipment_id}.",
-                )
+
+
+def _named_refund(sandbox: Sandbox, options: dict[str, str], order: Order | None) -> Refund | None:
+    """The refund a credit note's ``TransactionId`` names, if it is one of the order or of the
+    shipment the upload names."""
+    if order is None or options.get("documenttype") != "CreditNote":
+        return None
+    shipping_id = options.get("shippingid")
+    return next(
+        (
+            refund
+            for refund in sandbox.state.reports.refunds.get(order.order_id, [])
+            if refund.transaction_id == options.get("transactionid")
+            and (shipping_id is None or shipping_id in refund.shipment_ids)
+        ),
+        None,
+    )
+
+
+def _check_credit_note(
+    sandbox: Sandbox, feed: Feed, options: dict[str, str], refund: Refund | None
+) -> None:
+    """The checks of a credit note against the refund its ``TransactionId`` names."""
+    transaction_id = options["transactionid"]
+    if refund is None:
+        subject = (
+            f"shipment {options['shippingid']}"
+            if "shippingid" in options
+            else f"order {options['orderid']}"
+        )
+        raise Rejected(
+            "InvalidTransactionId",
+            f"The transaction id {transaction_id} is not a refund of {subject}.",
+        )
+    uploads = sandbox.state.reports.invoices
+    invoiced = accepted_invoices(uploads, feed.seller_id)
+    missing = [shipment_id for shipment_id in refund.shipment_ids if shipment_id not in invoiced]
+    if missing:
+        raise Rejected(
+            "InvoiceNotUploaded",
+            f"Shipment {', '.join(missing)} of refund {transaction_id} has no accepted invoice: "
+            "upload the invoice first.",
+        )
+    _check_amounts(
+        options,
+        refund.total,
+        refund.total_tax,
+        refund.currency,
+        f"refund {transaction_id}",
+        either_sign=True,
+    )
+    credited = accepted_credit_notes(uploads, feed.seller_id)
+    if transaction_id in credited:
+        raise Rejected(
+            "DuplicateCreditNote",
+            f"A credit note ({credited[transaction_id]}) was already accepted for refund "
+            f"{transaction_id}.",
+        )
 
 
 def process_invoice(sandbox: Sandbox, feed: Feed, content: bytes, now: datetime) -> FeedResult:
     """Judge one uploaded invoice, record it, and write the feed's processing report."""
     options = feed_options(feed.feed_options)
     order, shipments = _lookup(sandbox, feed.seller_id, options)
+    refund = _named_refund(sandbox, options, order)
     rejection: Rejected | None = None
     try:
         _check_request(feed, options, content)
         _check_order(feed, options, order, shipments)
-        _check_against(sandbox, feed, options, shipments)
+        if options.get("documenttype") == "CreditNote":
+            _check_credit_note(sandbox, feed, options, refund)
+        else:
+            _check_against(sandbox, feed, options, shipments)
     except Rejected as rejected:
         rejection = rejected
+    amazon_total: Decimal | None
+    amazon_vat: Decimal | None
+    if refund is not None:  # a credit note is compared with its refund
+        amazon_total, amazon_vat = refund.total, refund.total_tax
+    elif shipments and options.get("documenttype") != "CreditNote":
+        amazon_total = sum((s.total for s in shipments), ZERO)
+        amazon_vat = sum((s.total_tax for s in shipments), ZERO)
+    else:
+        amazon_total = amazon_vat = None
     upload = InvoiceUpload(
         upload_id=f"INV-{sandbox.next_number():08d}",
         seller_id=feed.seller_id,
@@ -390,8 +512,8 @@ def process_invoice(sandbox: Sandbox, feed: Feed, content: bytes, now: datetime)
         transaction_id=options.get("transactionid"),
         total_amount=options.get("totalamount"),
         total_vat_amount=options.get("totalvatamount"),
-        amazon_total=sum((s.total for s in shipments), ZERO) if shipments else None,
-        amazon_vat=sum((s.total_tax for s in shipments), ZERO) if shipments else None,
+        amazon_total=amazon_total,
+        amazon_vat=amazon_vat,
         currency=order.currency if order else None,
         status="REJECTED" if rejection else "ACCEPTED",
         error=rejection.error if rejection else None,

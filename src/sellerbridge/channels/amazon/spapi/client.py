@@ -97,6 +97,10 @@ from sellerbridge.channels.amazon.spapi.models.feeds import (
     Feed,
     FeedDocumentUpload,
 )
+from sellerbridge.channels.amazon.spapi.models.finances import (
+    FinancialEventsPage,
+    ListFinancialEventsResponse,
+)
 from sellerbridge.channels.amazon.spapi.models.listings import ListingsSubmission
 from sellerbridge.channels.amazon.spapi.models.merchant_fulfillment import (
     CreateShipmentRequest,
@@ -791,6 +795,54 @@ class SpApiClient:
             },
         )
         return self._parse(GetInventorySummariesResponse, operation, response).page()
+
+    # --- Finances v0 -------------------------------------------------------------------------
+
+    def list_financial_events(
+        self,
+        posted_after: datetime,
+        *,
+        posted_before: datetime | None = None,
+        next_token: str | None = None,
+    ) -> FinancialEventsPage:
+        """``listFinancialEvents``: one page of the shipments and refunds Amazon posted from
+        ``posted_after`` (on or after) to ``posted_before`` (before; default: two minutes before
+        the request).
+
+        Both times must carry a time zone and be more than two minutes in the past (Amazon
+        refuses them otherwise, :class:`RejectedError`); they go out in UTC, rounded down to the
+        second. Amazon may post an order's events up to 48 hours late, so read with an overlap.
+        For the next page pass the page's ``next_token`` with the same times.
+        """
+        operation = "finances.listFinancialEvents"
+        response = self.call(
+            operation,
+            "GET",
+            "/finances/v0/financialEvents",
+            params={
+                "PostedAfter": posted_after,
+                "PostedBefore": posted_before,
+                "NextToken": next_token,
+            },
+        )
+        return self._parse(ListFinancialEventsResponse, operation, response).page()
+
+    def list_financial_events_by_order_id(
+        self, order_id: str, *, next_token: str | None = None
+    ) -> FinancialEventsPage:
+        """``listFinancialEventsByOrderId``: one page of an order's shipments and refunds, e.g.
+        to find the refunds to issue credit notes for. An order of another seller, or one
+        without events yet, gives an empty page; an id not in Amazon's 3-7-7 format is refused
+        (:class:`RejectedError`). For the next page pass the page's ``next_token``.
+        """
+        operation = "finances.listFinancialEventsByOrderId"
+        response = self.call(
+            operation,
+            "GET",
+            f"/finances/v0/orders/{quote(order_id, safe='')}/financialEvents",
+            params={"NextToken": next_token},
+        )
+        return self._parse(ListFinancialEventsResponse, operation, response).page()
 
     # --- the connection ----------------------------------------------------------------------
 

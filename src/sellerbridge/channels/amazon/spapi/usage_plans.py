@@ -49,6 +49,7 @@ DEFAULT_PLANS: dict[str, tuple[float, int]] = {
     "mfn.cancelShipment": (1.0, 1),
     # Finances v0
     "finances.listFinancialEventsByOrderId": (0.5, 30),
+    "finances.listFinancialEvents": (0.5, 30),
 }
 
 SUBMISSION_LIMITS: dict[str, tuple[float, int]] = {
