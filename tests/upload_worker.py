@@ -1,14 +1,14 @@
-"""One invoice upload run in a process of its own, for tests that kill it.
+"""One invoicing run in a process of its own, for tests that kill it.
 
-``python -m tests.upload_worker`` runs the :class:`InvoiceUploader` of the only connected
-account of the workspace the ``SELLERBRIDGE_*`` variables name, like ``sellerbridge amazon
-upload``, with the tests' short retries and timeouts.
+``python -m tests.upload_worker`` runs :func:`run_invoicing` (refunds' corrections, then the
+uploads) for the only connected account of the workspace the ``SELLERBRIDGE_*`` variables name,
+like ``sellerbridge amazon upload``, with the tests' short retries and timeouts.
 """
 
 from __future__ import annotations
 
 from sellerbridge.channels.amazon import accounts
-from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader
+from sellerbridge.channels.amazon.invoices.cycle import run_invoicing
 from sellerbridge.config import load_settings
 from sellerbridge.db.engine import make_engine
 from sellerbridge.db.uow import UnitOfWork
@@ -25,7 +25,7 @@ def main() -> None:
         client = accounts.client_for(account, secret_box(settings), engine=engine,
                                      settings=settings, timeout=1.0, retry=FAST)  # fmt: skip
     with client:
-        InvoiceUploader(engine, account_id, client, settings).run()
+        run_invoicing(engine, account_id, client, settings, force=True)
     engine.dispose()
 
 

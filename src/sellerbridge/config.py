@@ -165,6 +165,14 @@ class Settings(BaseSettings):
         "died) is looked up in Amazon's VAT invoice data report after this long — longer than "
         "Amazon takes to process a feed — and sent again only if Amazon does not have it.",
     )
+    invoice_data_minutes: float = Field(
+        default=60,
+        ge=0,
+        le=720,
+        description="How often Amazon's refunds (Finances API) and, for VCS, its VAT invoice "
+        "data report are read; at most 12 hours, as Amazon wants the report read at least "
+        "twice a day.",
+    )
     stock_full_reconcile_hours: float = Field(
         default=12,
         gt=0,

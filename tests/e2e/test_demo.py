@@ -32,6 +32,7 @@ from sellerbridge.db.models import (
     Shipment,
     ShipmentConfirmation,
 )
+from sellerbridge.demo.amazon import REFUNDS
 from sellerbridge.sandbox.core import Sandbox
 
 RELEASED = "Open → released."
@@ -257,7 +258,8 @@ def test_the_demo_sends_the_stock_and_amazon_shows_it(demo: Demo) -> None:
 def test_every_shipped_amazon_orders_invoice_is_uploaded_once_and_accepted(demo: Demo) -> None:
     amazon = Sandbox.load_state(demo.workspace / "sandbox-state.json")
     assert amazon is not None
-    accepted = Counter(u.invoice_number for u in amazon.reports.invoices if u.status == "ACCEPTED")
+    accepted = Counter(u.invoice_number for u in amazon.reports.invoices
+                       if u.status == "ACCEPTED" and u.document_type == "Invoice")  # fmt: skip
     with demo.session() as session:
         invoices = set(
             session.scalars(
@@ -271,3 +273,17 @@ def test_every_shipped_amazon_orders_invoice_is_uploaded_once_and_accepted(demo:
     assert invoices
     assert accepted == Counter(dict.fromkeys(invoices, 1))
     assert re.search(rf"invoice uploads {len(invoices)} accepted;", demo.said)
+
+
+def test_amazons_refunds_are_corrected_and_their_credit_notes_accepted_once(demo: Demo) -> None:
+    amazon = Sandbox.load_state(demo.workspace / "sandbox-state.json")
+    assert amazon is not None
+    credited = Counter(u.invoice_number for u in amazon.reports.invoices
+                       if u.status == "ACCEPTED" and u.document_type == "CreditNote")  # fmt: skip
+    with demo.session() as session:
+        corrections = set(
+            session.scalars(select(Document.number).where(Document.kind == DocumentKind.CORRECTION))
+        )
+    assert len(corrections) == REFUNDS
+    assert credited == Counter(dict.fromkeys(corrections, 1))
+    assert f"credit notes {REFUNDS} accepted;" in demo.said

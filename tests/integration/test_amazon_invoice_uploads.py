@@ -153,6 +153,10 @@ def test_a_rejected_invoice_shows_amazons_reason_and_goes_after_the_fix(
     assert shown.exit_code == 0, shown.output
     assert invoice in shown.output
     assert "79517" in shown.output
+    one = CliRunner().invoke(app, ["amazon", "uploads", "show", invoice], env=environment)
+    assert one.exit_code == 0, one.output
+    assert "rejected" in one.output
+    assert "invoices are only due after shipment" in " ".join(one.output.split())
     with shop.uow as uow:
         assert [a.kind for a in open_alerts(uow.session)] == [UPLOAD_ALERT]
 

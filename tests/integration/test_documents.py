@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -38,6 +39,10 @@ SELLER = SellerSettings(
     phone="+49 711 123456",
 )
 SETTINGS = documents.DocumentSettings(SELLER, "DE")
+SELLER_ENV = {  # the same, for a ``sellerbridge`` process
+    f"SELLERBRIDGE_SELLER__{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+    for name, value in SELLER.model_dump(exclude_none=True).items()
+}
 CII = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",

@@ -11,7 +11,17 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from sellerbridge.channels.amazon import accounts
-from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader, settle, uploads
+from sellerbridge.channels.amazon.invoices.amazon_issued import (
+    Window,
+    amazon_invoices,
+    record_amazon_invoices,
+)
+from sellerbridge.channels.amazon.invoices.cycle import LOCK as INVOICE_DATA_LOCK
+from sellerbridge.channels.amazon.invoices.cycle import run_invoicing
+from sellerbridge.channels.amazon.invoices.refunds import RefundProcessor, RefundReport
+from sellerbridge.channels.amazon.invoices.refunds import dismiss as dismiss_refunds
+from sellerbridge.channels.amazon.invoices.refunds import refunds as list_refunds
+from sellerbridge.channels.amazon.invoices.uploads import settle, upload_of, uploads
 from sellerbridge.channels.amazon.orders.importer import OrderImporter
 from sellerbridge.channels.amazon.orders.importer import Progress as ImportProgress
 from sellerbridge.channels.amazon.shipments.confirm import (
@@ -27,10 +37,10 @@ from sellerbridge.channels.amazon.skus import (
 )
 from sellerbridge.channels.amazon.spapi import Credentials, SpApiClient
 from sellerbridge.cli.context import CliContext, context
-from sellerbridge.cli.render import table, when
+from sellerbridge.cli.render import money, table, when
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.errors import DomainError, InvalidInput
-from sellerbridge.db.locks import LockTaken
+from sellerbridge.db.locks import LockTaken, exclusive
 from sellerbridge.db.models import (
     AmazonAccount,
     AmazonChannel,
@@ -38,9 +48,11 @@ from sellerbridge.db.models import (
     Fulfillment,
     ImportMode,
     InvoiceMode,
+    RefundStatus,
     UploadStatus,
 )
 from sellerbridge.runtime import tune_gc
+from sellerbridge.services.documents import DocumentSettings
 
 app = typer.Typer(help="Amazon accounts: connect, check, import orders.", no_args_is_help=True)
 skus_app = typer.Typer(help="Which article each Amazon SKU sells.", no_args_is_help=True)
@@ -54,6 +66,11 @@ uploads_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(uploads_app, name="uploads")
+refunds_app = typer.Typer(
+    help="Amazon's refunds: list them (the default), or dismiss one a person took care of.",
+    invoke_without_command=True,
+)
+app.add_typer(refunds_app, name="refunds")
 
 Account = Annotated[
     str | None, typer.Option("--account", help="Account name (needed when several are connected).")
@@ -549,15 +566,25 @@ def list_skus(ctx: typer.Context, account: Account = None) -> None:
 
 @app.command()
 def upload(ctx: typer.Context, account: Account = None) -> None:
-    """Upload the due invoices to Amazon now and read the results of earlier uploads."""
+    """Invoicing with Amazon now: under VCS with own invoices, issue the invoices Amazon's VAT
+    data makes due; correct the invoices of Amazon's refunds; upload what is due and read the
+    results of earlier uploads."""
     cli = context(ctx)
     client, account_id, name = account_client(cli, account)
     with client:
         try:
-            report = InvoiceUploader(cli.engine, account_id, client, cli.settings).run()
+            done = run_invoicing(cli.engine, account_id, client, cli.settings, force=True)
         except LockTaken:
-            raise DomainError(f"An invoice upload of {name} is running (the worker's).",
+            raise DomainError(f"Invoicing of {name} is running (the worker's).",
                               hint="Try again in a moment.") from None  # fmt: skip
+    report = done.upload
+    cli.console.print(
+        f"{len(done.vcs.issued)} invoice(s) issued from Amazon's VAT calculation, "
+        f"{done.refunds.new} new refund(s), {len(done.refunds.corrected)} correction "
+        f"invoice(s), {done.refunds.returned} unit(s) into the returns warehouse."
+    )
+    for problem in done.problems:
+        cli.console.print(f"- {problem}")
     cli.console.print(
         f"{report.queued} queued, {report.sent} sent, {report.accepted} accepted, "
         f"{len(report.rejected)} rejected, {len(report.unknown)} unknown, "
@@ -565,8 +592,34 @@ def upload(ctx: typer.Context, account: Account = None) -> None:
     )
     for number, why in report.rejected:
         cli.console.print(f"- {number}: {why}")
-    if report.rejected or report.unknown:
+    if report.rejected or report.unknown or done.problems:
         raise typer.Exit(1)
+
+
+@refunds_app.callback()
+def refunds(
+    ctx: typer.Context,
+    state: Annotated[
+        RefundStatus | None,
+        typer.Option(help="Only these: waiting, corrected, amazon, dismissed."),
+    ] = None,
+    account: Account = None,
+) -> None:
+    """Amazon's refunds, newest first: the correction invoice of each, the transaction id its
+    credit note is uploaded with, or why it waits."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cli = context(ctx)
+    with cli.uow() as uow:
+        account_id = accounts.account_by_name(uow.session, account).id if account else None
+        output = table(None, "Amazon order", "Posted", "Amount>", "State", "Correction",
+                       "Transaction", "Reason")  # fmt: skip
+        for row in list_refunds(uow.session, account_id, state):
+            output.add_row(row.amazon_order_id, when(row.posted_at, cli.settings.zone),
+                           f"{row.total_gross} {row.currency}", row.status.value,
+                           row.correction or "", row.transaction_id or "",
+                           row.reason or "")  # fmt: skip
+    cli.console.print(output)
 
 
 @uploads_app.callback()
@@ -589,6 +642,30 @@ def list_uploads(
             output.add_row(row.number, row.order, row.amazon_order_id, row.status.value,
                            str(row.attempts), row.reason or "")  # fmt: skip
     cli.console.print(output)
+
+
+@uploads_app.command("show")
+def show_upload(
+    ctx: typer.Context,
+    document: Annotated[str, typer.Argument(help="The invoice or correction invoice number.")],
+) -> None:
+    """One upload: what was sent, its state, and Amazon's reason for a rejection in full."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        view = upload_of(uow.session, document)
+    zone = cli.settings.zone
+    for label, value in (
+        ("Document", f"{view.number} ({view.document_type})"),
+        ("Order", f"{view.order} (Amazon {view.amazon_order_id})"),
+        ("State", view.status.value),
+        ("Attempts", str(view.attempts)),
+        ("Feed", view.feed_id or "—"),
+        ("Transaction", view.transaction_id or "—"),
+        ("Sent", when(view.sent_at, zone) or "—"),
+        ("Finished", when(view.finished_at, zone) or "—"),
+        ("Amazon's reason", view.reason or "—"),
+    ):
+        cli.console.print(f"{label:16} {value}", highlight=False, soft_wrap=True)
 
 
 @uploads_app.command("retry")
@@ -615,3 +692,121 @@ def accept_upload(
         settle(uow.session, document, accepted=True)
         uow.commit()
     cli.console.print(f"{document} is recorded as uploaded.")
+
+
+@refunds_app.command("fetch")
+def fetch_refunds(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(help="The Amazon order id.")],
+    account: Account = None,
+) -> None:
+    """Read one order's refunds from Amazon now and correct its invoice (the worker reads all
+    refunds every `invoice_data_minutes`; Amazon lists a refund there a few minutes late)."""
+    cli = context(ctx)
+    client, account_id, name = account_client(cli, account)
+    processor = RefundProcessor(cli.engine, account_id, client, DocumentSettings.of(cli.settings))
+    report = RefundReport()
+    with client:
+        try:
+            with exclusive(cli.engine, f"{INVOICE_DATA_LOCK}:{account_id}"):
+                report.new = processor.read_order(order)
+                processor.correct(report)
+        except LockTaken:
+            raise DomainError(f"Invoicing of {name} is running (the worker's).",
+                              hint="Try again in a moment.") from None  # fmt: skip
+    cli.console.print(f"{report.new} new refund(s); correction invoice(s): "
+                      f"{', '.join(report.corrected) or 'none'}.")  # fmt: skip
+    for problem in report.problems:
+        cli.console.print(f"- {problem}")
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@refunds_app.command("dismiss")
+def dismiss_refund(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(help="The Amazon order id.")],
+    reason: Annotated[str, typer.Option(help="What was done, e.g. 'corrected by hand'.")],
+) -> None:
+    """Stop trying an order's waiting refunds: a person took care of them."""
+    cli = context(ctx)
+    with cli.uow() as uow:
+        count = dismiss_refunds(uow.session, order, reason=reason)
+        uow.commit()
+    cli.console.print(f"{count} refund(s) of {order} dismissed.")
+
+
+@app.command("vat-invoices")
+def vat_invoices(
+    ctx: typer.Context,
+    account: Account = None,
+    fetch: Annotated[
+        bool,
+        typer.Option(
+            "--fetch",
+            help="First record what Amazon issued since the last run (its VAT calculation "
+            "report, up to 90 days back).",
+        ),
+    ] = False,
+    order: Annotated[
+        str | None, typer.Option(help="Only this order's (order number or Amazon order id).")
+    ] = None,
+) -> None:
+    """The invoices Amazon issued in the seller's name (VCS with Amazon issuing), newest first."""
+    cli = context(ctx)
+    if fetch:
+        _fetch_amazon_invoices(cli, account)
+    with cli.uow() as uow:
+        account_id = accounts.account_by_name(uow.session, account).id if account else None
+        rows = amazon_invoices(uow.session, account_id, order)
+    if not rows:
+        cli.console.print(
+            f"No Amazon invoice recorded{f' for {order}' if order else ''}"
+            + ("." if fetch else "; `--fetch` reads Amazon's VAT calculation report.")
+        )
+        return
+    output = table(None, "Order", "Amazon order", "Invoice", "Total>", "VAT>", "Date")
+    for row in rows:
+        output.add_row(
+            row.order or "(not imported)",
+            row.amazon_order_id,
+            row.invoice_number,
+            money(row.total_gross, row.currency),
+            money(row.total_tax, row.currency),
+            f"{row.issued_at:%Y-%m-%d}" if row.issued_at else "",
+        )
+    cli.console.print(output)
+
+
+def _fetch_amazon_invoices(cli: CliContext, account: str | None) -> None:
+    client, account_id, name = account_client(cli, account)
+    with client, Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[window]}"),
+        TimeElapsedColumn(), console=cli.console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("Reading Amazon's VAT calculation reports", total=None, window="")
+
+        def show(window: Window, index: int, count: int) -> None:
+            days = f"{window.marketplace_id} {window.start:%Y-%m-%d} to {window.end:%Y-%m-%d}"
+            bar.update(task, total=count, completed=index, window=days)
+
+        def waiting(operation: str, seconds: float) -> None:
+            bar.update(
+                task, description=f"Waiting {seconds:.0f} s for Amazon's quota ({operation})"
+            )
+
+        client.on_wait = waiting
+        report = record_amazon_invoices(cli.engine, account_id, client,
+                                        on_window=show)  # fmt: skip
+    missing = len(report.not_imported)
+    cli.console.print(
+        f"{name}: {report.new} Amazon invoice(s) recorded, {report.known} known already"
+        + (f", {missing} of order(s) not imported (linked once they are)" if missing else "")
+        + (f", {report.linked} linked to orders imported since" if report.linked else "")
+        + f" ({report.reports} report(s) read)."
+    )
+    for marketplace_id in report.skipped_marketplaces:
+        cli.console.print(
+            f"- {marketplace_id}: Amazon offers no VAT calculation report there; its invoices "
+            "are in Seller Central."
+        )

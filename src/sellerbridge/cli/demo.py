@@ -124,7 +124,8 @@ def _print_summary(console: Console, summary: DemoSummary, path: Path) -> None:
         f"{_states(_by_state(summary))} ({counted} of {summary.imported} imported); "
         f"documents {documents or 'none'}; labels {summary.labels}; confirmations "
         f"{confirmations_line(summary)}; invoice uploads "
-        f"{_states(summary.uploads) if summary.uploads else 'none'}; holds "
+        f"{_states(summary.uploads) if summary.uploads else 'none'}; credit notes "
+        f"{_states(summary.credit_notes) if summary.credit_notes else 'none'}; holds "
         f"{len(summary.holds)}; not processed "
         f"{len(summary.problems)}. Explore it: SELLERBRIDGE_DATA_DIR={path} sellerbridge "
         "orders list",

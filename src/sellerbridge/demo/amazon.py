@@ -233,6 +233,8 @@ HOLD_LABELS = {
 
 
 SANDBOX_STATE = "sandbox-state.json"
+REFUNDS = 3
+"""Orders Amazon refunds a unit of, after their invoices were accepted."""
 """The sandbox's state as the demo leaves it, in the workspace: what Amazon shows of every
 order (`sellerbridge sandbox serve --state demo-workspace/sandbox-state.json` serves it again)."""
 
@@ -378,13 +380,25 @@ def _fulfil(
         "already."
     )
 
-    uploaded = fulfilment.upload_invoices(engine, account, settings, reporter=reporter)
+    uploaded = fulfilment.invoicing(engine, account, settings, reporter=reporter,
+                                    title="Uploading the invoices to Amazon").upload  # fmt: skip
     problems += [Problem(number, "invoice upload", why) for number, why in uploaded.rejected]
     reporter.note(
         f"Uploaded {uploaded.sent} invoice(s) to Amazon (each once its order has shipped): "
         f"{uploaded.accepted} accepted, {len(uploaded.rejected)} rejected"
         + (f", {len(uploaded.unknown)} unknown" if uploaded.unknown else "")
         + "."
+    )
+
+    refunded = fulfilment.refund_some_orders(sandbox.base_url, engine, account.id, REFUNDS)
+    credited = fulfilment.invoicing(engine, account, settings, reporter=reporter,
+                                    title="Correcting the refunded orders' invoices")  # fmt: skip
+    problems += [Problem("", "refund", why) for why in credited.problems]
+    problems += [Problem(n, "credit note upload", why) for n, why in credited.upload.rejected]
+    reporter.note(
+        f"Amazon refunded one unit of {len(refunded)} order(s): {len(credited.corrected)} "
+        f"correction invoice(s) issued, uploaded as credit notes ({credited.upload.accepted} "
+        f"accepted); {credited.returned} returned unit(s) into the RETURNS warehouse to inspect."
     )
 
     sandbox.sandbox.save(settings.data_dir / SANDBOX_STATE)

@@ -16,14 +16,17 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import Engine, func, select
 
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.dispatch import label_buyer
 from sellerbridge.channels.amazon.fba import buyer_emails
-from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader, UploadReport
+from sellerbridge.channels.amazon.invoices.cycle import run_invoicing
+from sellerbridge.channels.amazon.invoices.uploads import UploadReport
 from sellerbridge.channels.amazon.shipments.confirm import ConfirmationExporter, ConfirmationReport
 from sellerbridge.channels.amazon.stock.exporter import PushReport
 from sellerbridge.channels.amazon.stock.sync import sync_stock
@@ -32,6 +35,7 @@ from sellerbridge.core.clock import utcnow
 from sellerbridge.core.orders import OrderState
 from sellerbridge.db.models import (
     AmazonAccount,
+    AmazonInvoiceUpload,
     AmazonOrderBinding,
     ConfirmationStatus,
     Document,
@@ -40,6 +44,7 @@ from sellerbridge.db.models import (
     SalesOrder,
     Shipment,
     ShipmentConfirmation,
+    UploadStatus,
 )
 from sellerbridge.db.uow import UnitOfWork
 from sellerbridge.demo.progress import Reporter
@@ -209,28 +214,64 @@ def sync_stock_to_amazon(
                           sleep=lambda _: time.sleep(STOCK_POLL_SECONDS))  # fmt: skip
 
 
-def upload_invoices(
-    engine: Engine, account: AmazonAccount, settings: Settings, *, reporter: Reporter
-) -> UploadReport:
-    """Upload runs, as the worker's, until Amazon has processed every invoice sent."""
-    total = UploadReport()
+@dataclass
+class Invoicing:
+    """What the invoicing runs did, added up."""
+
+    upload: UploadReport = field(default_factory=UploadReport)
+    corrected: list[str] = field(default_factory=list)
+    returned: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def invoicing(
+    engine: Engine, account: AmazonAccount, settings: Settings, *, title: str, reporter: Reporter
+) -> Invoicing:
+    """Invoicing runs, as the worker's (refunds' corrections, uploads), until Amazon has
+    processed every document sent."""
+    total = Invoicing()
     with (
         accounts.client_for(account, secret_box(settings), engine=engine,
                             settings=settings) as client,
-        reporter.track("Uploading the invoices to Amazon", None),
+        reporter.track(title, None),
     ):  # fmt: skip
-        uploader = InvoiceUploader(engine, account.id, client, settings)
         for _ in range(UPLOAD_ROUNDS):
-            report = uploader.run()
-            total.queued += report.queued
-            total.sent += report.sent
-            total.accepted += report.accepted
-            total.rejected += report.rejected
-            total.unknown += report.unknown
-            if not (report.sent or report.waiting):
+            run = run_invoicing(engine, account.id, client, settings, force=True)
+            upload = run.upload
+            total.upload.queued += upload.queued
+            total.upload.sent += upload.sent
+            total.upload.accepted += upload.accepted
+            total.upload.rejected += upload.rejected
+            total.upload.unknown += upload.unknown
+            total.corrected += run.refunds.corrected
+            total.returned += run.refunds.returned
+            total.problems += run.problems
+            if not (upload.sent or upload.waiting or upload.queued or run.refunds.corrected):
                 break
             time.sleep(STOCK_POLL_SECONDS)
     return total
+
+
+def refund_some_orders(base_url: str, engine: Engine, account_id: int, count: int) -> list[str]:
+    """Amazon refunds one unit of the first ``count`` orders whose invoice it accepted (posted
+    ten minutes ago, as Amazon lists refunds a little late); their Amazon order ids."""
+    with UnitOfWork(engine) as uow:
+        orders = uow.session.scalars(
+            select(AmazonInvoiceUpload.amazon_order_id)
+            .where(AmazonInvoiceUpload.account_id == account_id,
+                   AmazonInvoiceUpload.document_type == "Invoice",
+                   AmazonInvoiceUpload.status == UploadStatus.ACCEPTED)
+            .order_by(AmazonInvoiceUpload.id)
+            .limit(count)
+        ).all()  # fmt: skip
+    posted = (utcnow() - timedelta(minutes=10)).isoformat()
+    for order_id in orders:
+        items = httpx.get(f"{base_url}/_sandbox/orders/{order_id}").json()["items"]
+        response = httpx.post(f"{base_url}/_sandbox/orders/{order_id}/refunds", json={
+            "items": [{"orderItemId": items[0]["order_item_id"], "quantity": 1}],
+            "postedAt": posted})  # fmt: skip
+        response.raise_for_status()
+    return list(orders)
 
 
 def write_files(engine: Engine, folder: Path) -> tuple[int, int]:

@@ -59,6 +59,8 @@ class DemoSummary:
     """Confirmations that reached Amazon: sent by the exporter or by buying the label."""
     uploads: Counter[str] = field(default_factory=Counter)
     """Invoice uploads to Amazon by status (accepted, rejected, ...)."""
+    credit_notes: Counter[str] = field(default_factory=Counter)
+    """Credit note uploads to Amazon by status."""
     holds: list[Hold] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -112,12 +114,13 @@ def count(engine: Engine) -> DemoSummary:
             )
             or 0
         )
-        for upload_status, number in session.execute(
-            select(AmazonInvoiceUpload.status, func.count(AmazonInvoiceUpload.id)).group_by(
-                AmazonInvoiceUpload.status
-            )
-        ):
-            summary.uploads[upload_status.value] = number
+        for document_type, upload_status, number in session.execute(
+            select(AmazonInvoiceUpload.document_type, AmazonInvoiceUpload.status,
+                   func.count(AmazonInvoiceUpload.id))
+            .group_by(AmazonInvoiceUpload.document_type, AmazonInvoiceUpload.status)
+        ):  # fmt: skip
+            counted = summary.credit_notes if document_type == "CreditNote" else summary.uploads
+            counted[upload_status.value] = number
         for order, country, code, message in session.execute(
             select(SalesOrder.number, marketplace, OrderHold.code, OrderHold.message)
             .join(SalesOrder, SalesOrder.id == OrderHold.order_id)

@@ -24,7 +24,8 @@ from sqlalchemy import Engine, select
 from sellerbridge.channels.amazon import accounts
 from sellerbridge.channels.amazon.dispatch import label_buyer
 from sellerbridge.channels.amazon.fba import buyer_emails
-from sellerbridge.channels.amazon.invoices.uploads import UPLOADING, InvoiceUploader
+from sellerbridge.channels.amazon.invoices.cycle import run_invoicing
+from sellerbridge.channels.amazon.invoices.uploads import UPLOADING
 from sellerbridge.channels.amazon.orders.importer import OrderImporter
 from sellerbridge.channels.amazon.shipments.confirm import (
     ConfirmationExporter,
@@ -279,14 +280,18 @@ def stock_account(engine: Engine, settings: Settings, account_id: int) -> str:
 
 
 def upload_account(engine: Engine, settings: Settings, account_id: int) -> str:
-    """Upload the due invoices of one account and read the results; returns how it went. A
-    rejected or unknown upload is the uploader's alert."""
+    """One account's invoicing with Amazon (VCS invoices, refunds' corrections, uploads: see
+    :mod:`~sellerbridge.channels.amazon.invoices.cycle`); returns how it went. A rejected or
+    unknown upload, or a refund that cannot be corrected, is the run's alert."""
 
     def run(client: SpApiClient) -> str:
-        report = InvoiceUploader(engine, account_id, client, settings).run()
+        report = run_invoicing(engine, account_id, client, settings)
+        upload = report.upload
         return (
-            f"{report.queued} queued, {report.sent} sent, {report.accepted} accepted, "
-            f"{len(report.rejected)} rejected, {len(report.unknown)} unknown"
+            f"{len(report.vcs.issued)} VCS invoice(s), {len(report.refunds.corrected)} "
+            f"correction(s); uploads: {upload.queued} queued, {upload.sent} sent, "
+            f"{upload.accepted} accepted, {len(upload.rejected)} rejected, "
+            f"{len(upload.unknown)} unknown"
         )
 
     return account_run(engine, settings, account_id, "invoice upload", UPLOAD_ALERT, run)

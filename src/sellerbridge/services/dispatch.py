@@ -210,7 +210,12 @@ def _dispatch_one(
         }
         documents.issue_delivery_note(session, number, settings=document_settings, actor=actor,
                                       at=at, quantities=None if whole else contents)  # fmt: skip
-    if documents.current_invoice(session, order) is None and not order.channel.invoices(order):
+    channel = order.channel
+    if (
+        documents.current_invoice(session, order) is None
+        and not channel.invoices(order)
+        and not channel.reports_vat(order)  # invoiced once Amazon reports its VAT
+    ):
         documents.issue_invoice(session, number, settings=document_settings, actor=actor, at=at)
     if package is not None:
         ship(session, number, [package], actor=actor, at=at)

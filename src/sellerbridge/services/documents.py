@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -104,10 +104,41 @@ Issuer = Callable[..., Document]
 at) → the issued document."""
 
 
+@dataclass(frozen=True)
+class StatedAmounts:
+    """A line's amounts as its channel calculated the VAT (Amazon's VAT Calculation Service)."""
+
+    tax_rate: Decimal  # percent
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+@dataclass(frozen=True)
+class ChannelVat:
+    """An order's VAT as its channel calculated it: the amounts of each order line (by its id)
+    and of each charge, and the legal text the channel says to print (e.g. why no VAT), by
+    language; the document's language is taken, else English, else any."""
+
+    lines: Mapping[int, StatedAmounts]
+    charges: Sequence[tuple[ChargeKind, StatedAmounts]]
+    legal_notes: Mapping[str, str] = field(default_factory=dict)
+
+
 def issue_invoice(
-    session: Session, order_number: str, *, settings: DocumentSettings, actor: str, at: datetime
+    session: Session,
+    order_number: str,
+    *,
+    settings: DocumentSettings,
+    actor: str,
+    at: datetime,
+    channel_vat: ChannelVat | None = None,
 ) -> Document:
-    """Issue the invoice of an order (once: a second call names the first invoice)."""
+    """Issue the invoice of an order (once: a second call names the first invoice).
+
+    An order whose channel calculates its VAT (:meth:`SalesChannel.reports_vat`) is invoiced
+    with ``channel_vat``, the channel's figures, and only with them.
+    """
     order = _order(session, order_number)
     if order.state in (OrderState.CANCELLED, OrderState.ON_HOLD):
         raise DomainError(
@@ -127,10 +158,38 @@ def issue_invoice(
             hint=f"Show it with `sellerbridge documents show {existing.number}`; to change it, "
             "issue a correction invoice.",
         )
-    lines = [_line_of(line) for line in order.lines]
-    lines += [_charge_line(charge) for charge in order.charges]
+    if channel_vat is None and order.channel.reports_vat(order):
+        raise DomainError(
+            f"Order {order.number} is invoiced from Amazon's VAT calculation (VCS with own "
+            "invoices), once Amazon reports it for the shipped order.",
+            hint="`sellerbridge amazon upload` reads Amazon's VAT invoice data and issues it.",
+        )
+    if channel_vat is None:
+        lines = [_line_of(line) for line in order.lines]
+        lines += [_charge_line(charge) for charge in order.charges]
+    else:
+        lines = _stated_lines(order, channel_vat)
     return _issue(session, order, DocumentKind.INVOICE, lines, settings=settings, actor=actor,
-                  at=at)  # fmt: skip
+                  at=at, legal_notes=channel_vat.legal_notes if channel_vat else None)  # fmt: skip
+
+
+def _stated_lines(order: SalesOrder, vat: ChannelVat) -> list[_Line]:
+    lines = []
+    for line in order.lines:
+        stated = vat.lines.get(line.id)
+        if stated is None:
+            raise DomainError(
+                f"The channel's VAT calculation of order {order.number} has no figures for line "
+                f"{line.position} ({line.description}); it cannot be invoiced from it.",
+            )
+        lines.append(_Line(line.id, None, line.description, line.quantity, stated.tax_rate,
+                           stated.net, stated.tax, stated.gross, line.article_number))  # fmt: skip
+    lines += [
+        _Line(None, kind, CHARGE_LABELS[kind], 1, stated.tax_rate, stated.net, stated.tax,
+              stated.gross)
+        for kind, stated in vat.charges
+    ]  # fmt: skip
+    return lines
 
 
 def issue_delivery_note(
@@ -206,6 +265,67 @@ def issue_correction(
         lines = _corrected_amount(invoice, open_, amount)
     return _issue(session, order, DocumentKind.CORRECTION, lines, settings=settings, actor=actor,
                   at=at, corrects=invoice, reason=reason.strip())  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Refunded:
+    """What a channel paid back of one invoice line: units (0 for a part of the amount alone)
+    and the VAT-inclusive amount with its VAT, positive, as the channel refunded them."""
+
+    position: int
+    quantity: int
+    gross: Decimal
+    tax: Decimal
+
+
+def issue_refund_correction(
+    session: Session,
+    invoice_number: str,
+    refunded: Sequence[Refunded],
+    *,
+    reason: str,
+    settings: DocumentSettings,
+    actor: str,
+    at: datetime,
+) -> Document:
+    """Correct an invoice by exactly what its channel refunded: per line, the units and the
+    amounts the channel paid back (not a share sellerbridge works out), so that the correction
+    invoice equals the refund to the cent. A part of a line's amount without its units (a
+    partial refund) is a line of its own that names the article."""
+    invoice = document_by_number(session, invoice_number)
+    if invoice.kind is not DocumentKind.INVOICE:
+        raise DomainError(f"{invoice.number} is not an invoice; only invoices can be corrected.")
+    order = _order(session, invoice.order.number)
+    open_ = _correctable(session, invoice)
+    lines = []
+    for part in refunded:
+        found = open_.lines.get(part.position)
+        if found is None or part.gross <= 0 or part.tax < 0 or part.quantity < 0:
+            raise InvalidInput("refund", f"invoice {invoice.number} has no line {part.position} "
+                               f"to take back {part.gross} {invoice.currency} of")  # fmt: skip
+        line = found.line
+        if part.quantity > found.quantity or part.gross > found.gross:
+            raise DomainError(
+                f"The refund takes back {part.quantity} unit(s) and {part.gross} "
+                f"{invoice.currency} of line {part.position} of invoice {invoice.number}; only "
+                f"{found.quantity} unit(s) and {found.gross} {invoice.currency} are left.",
+            )  # fmt: skip
+        net = part.gross - part.tax
+        if line.charge_kind is not None:
+            lines.append(_Line(None, line.charge_kind, line.description, -1, line.tax_rate,
+                               -net, -part.tax, -part.gross))  # fmt: skip
+        elif part.quantity:
+            lines.append(_Line(line.order_line_id, None, line.description, -part.quantity,
+                               line.tax_rate, -net, -part.tax, -part.gross))  # fmt: skip
+        else:
+            lines.append(_Line(None, None, f"Partial refund: {line.description}", -1,
+                               line.tax_rate, -net, -part.tax, -part.gross))  # fmt: skip
+    total = sum((-line.gross for line in lines), ZERO)
+    if total > open_.gross:
+        raise DomainError(f"The refund of {total} {invoice.currency} is more than the "
+                          f"{open_.gross} left of invoice {invoice.number}.")  # fmt: skip
+    return _issue(session, order, DocumentKind.CORRECTION, lines, settings=settings, actor=actor,
+                  at=at, corrects=invoice, reason=reason)  # fmt: skip
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -341,13 +461,14 @@ def _issue(
     at: datetime,
     corrects: Document | None = None,
     reason: str | None = None,
+    legal_notes: Mapping[str, str] | None = None,
 ) -> Document:
     if kind.has_prices and not lines:
         raise DomainError(f"Order {order.number} has nothing to put on a {kind.value}.")
     treatment = _treatment(order, settings)
     number = allocate_number(session, kind.value, order.channel.document_series)
     content = _content(session, order, kind, number, lines, treatment, settings, at, corrects,
-                       reason)  # fmt: skip
+                       reason, legal_notes or {})  # fmt: skip
     pdf = render(content, template_dir=settings.template_dir)
     document = Document(
         kind=kind,
@@ -408,8 +529,15 @@ def _content(
     at: datetime,
     corrects: Document | None,
     reason: str | None,
+    legal_notes: Mapping[str, str],
 ) -> DocumentContent:
+    """What the document says. The channel's legal text (``legal_notes``, by language)
+    explains the zero-rated VAT groups, in place of sellerbridge's own; without one, it is a
+    note below the lines."""
     language = _language(session, order)
+    legal_note = (
+        legal_notes.get(language) or legal_notes.get("en") or next(iter(legal_notes.values()), None)
+    )
     printed = tuple(
         DocumentLine(
             position=position,
@@ -427,18 +555,21 @@ def _content(
         )
         for position, line in enumerate(lines, start=1)
     )
+    groups = vat_breakdown(printed)
+    exempt_note = legal_note if any(group.rate == 0 for group in groups) else None
     breakdown = tuple(
         VatBreakdown(
             category=group.category,
             rate=group.rate,
             net=group.net,
             tax=group.tax,
-            exemption_reason=treatment.note(language) if group.category is treatment.category
+            exemption_reason=exempt_note if exempt_note and group.rate == 0
+            else treatment.note(language) if group.category is treatment.category
             else None,
             exemption_code=treatment.exemption_code if group.category is treatment.category
             else None,
         )
-        for group in vat_breakdown(printed)
+        for group in groups
     )  # fmt: skip
     billing, shipping = order.billing_address, order.shipping_address
     buyer = _party(billing, vat_id=order.customer.vat_id)
@@ -464,6 +595,7 @@ def _content(
         total_gross=total_gross,
         # An Amazon order is paid (and refunded) through Amazon: nothing is due.
         prepaid=total_gross if paid_by_channel else ZERO,
+        notes=(legal_note,) if legal_note and not exempt_note else (),
         original=OriginalInvoice(corrects.number, corrects.issued_at.date()) if corrects else None,
         reason=reason,
         bank=_bank(settings.seller) if kind.has_prices and not paid_by_channel else None,

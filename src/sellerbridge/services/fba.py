@@ -94,6 +94,11 @@ def invoice_fba_orders(
                         SalesChannel.channel_invoices_from.is_(None),
                         SalesOrder.ordered_at < SalesChannel.channel_invoices_from,
                     ),
+                    # nor those invoiced from Amazon's VAT calculation (VCS with own invoices)
+                    or_(
+                        SalesChannel.vat_data_from.is_(None),
+                        SalesOrder.ordered_at < SalesChannel.vat_data_from,
+                    ),
                     AmazonOrderBinding.account_id == account_id,
                     AmazonOrderBinding.fulfillment == Fulfillment.FBA,
                     SalesOrder.state == OrderState.SHIPPED,

@@ -30,7 +30,7 @@ from sellerbridge.core.errors import DomainError, InsufficientStock, InvalidInpu
 from sellerbridge.core.orders import OrderState
 from sellerbridge.core.stock import REASON_MAX, REFERENCE_MAX, MovementKind
 from sellerbridge.core.text import clean_text, required_text
-from sellerbridge.core.warehouses import check_bookable_by_hand
+from sellerbridge.core.warehouses import WarehouseKind, check_bookable_by_hand
 from sellerbridge.db.models import (
     Article,
     SalesOrder,
@@ -620,6 +620,36 @@ def transfer(
                 reference=reference,
             )
         uow.commit()
+
+
+RETURNS_WAREHOUSE = "RETURNS"
+
+
+def book_return(
+    session: Session, line: SalesOrderLine, quantity: int, *, actor: str, at: datetime,
+    reference: str,
+) -> Warehouse:  # fmt: skip
+    """Goods a customer sent back: ``quantity`` units of ``line`` (their components, for a
+    bundle) into the returns warehouse, where they wait for inspection — no channel sells from
+    it; `stock transfer` moves what is fit to sell again, `stock adjust` writes off the rest."""
+    warehouse = session.scalars(
+        select(Warehouse).where(Warehouse.code == RETURNS_WAREHOUSE)
+    ).first()
+    if warehouse is None:
+        warehouse = Warehouse(
+            code=RETURNS_WAREHOUSE,
+            name="Returns (to inspect)",
+            kind=WarehouseKind.OWN,
+            country=line.order.warehouse.country,
+        )
+        session.add(warehouse)
+        session.flush()
+    for need in _needs(line, quantity):
+        book_movement(session, article=need.article, warehouse=warehouse,
+                      kind=MovementKind.RETURN, quantity=need.quantity, actor=actor,
+                      reason="returned by the customer; inspect before selling again",
+                      reference=reference, at=at)  # fmt: skip
+    return warehouse
 
 
 def _article_and_own_warehouse(

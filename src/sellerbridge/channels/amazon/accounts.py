@@ -246,6 +246,7 @@ def _create_channels(
     for marketplace in marketplaces:
         for fulfillment, warehouse in ((Fulfillment.FBM, main), (Fulfillment.FBA, fba)):
             country = marketplace.country_code.lower()
+            mode = mode_of(account, fulfillment)
             channel = SalesChannel(
                 code=f"amazon-{account.name}-{country}-{fulfillment.value.lower()}",
                 name=f"Amazon {marketplace.country_code} {fulfillment.value} ({account.name})",
@@ -254,9 +255,9 @@ def _create_channels(
                 order_series=ORDER_SERIES,
                 fulfilled_externally=fulfillment is Fulfillment.FBA,
                 # A marketplace added under VCS with Amazon issuing: Amazon invoices its orders.
-                channel_invoices_from=(
-                    utcnow() if mode_of(account, fulfillment) is InvoiceMode.VCS_AMAZON else None
-                ),
+                channel_invoices_from=switch_time() if mode is InvoiceMode.VCS_AMAZON else None,
+                # under VCS with own invoices, invoiced from Amazon's VAT calculation
+                vat_data_from=switch_time() if mode is InvoiceMode.VCS_OWN else None,
             )
             session.add(
                 AmazonChannel(
@@ -266,6 +267,11 @@ def _create_channels(
                     channel=channel,
                 )
             )
+
+
+def switch_time() -> datetime:
+    """Now, to the whole second down: the start of an invoice mode switched now."""
+    return utcnow().replace(microsecond=0)
 
 
 def mode_of(account: AmazonAccount, fulfillment: Fulfillment) -> InvoiceMode:
@@ -287,12 +293,6 @@ def _set_invoice_mode(
     current = mode_of(account, fulfillment)
     if mode is current:
         return
-    if mode is InvoiceMode.VCS_OWN:
-        raise DomainError(
-            "Invoice mode vcs_own needs Amazon's VAT invoice data report, which sellerbridge "
-            "does not read yet.",
-            hint="Use 'upload' (own invoices uploaded), 'vcs_amazon' or 'none' for now.",
-        )
     channels = list(
         session.scalars(
             select(SalesChannel)
@@ -306,22 +306,35 @@ def _set_invoice_mode(
             "sellerbridge would invoice some of them again.",
             hint="Switching back from vcs_amazon is not supported yet.",
         )
+    invoices = (
+        select(func.count(Document.id))
+        .join(SalesOrder, SalesOrder.id == Document.order_id)
+        .where(SalesOrder.channel_id.in_([c.id for c in channels]),
+               Document.kind == DocumentKind.INVOICE)
+    )  # fmt: skip
+    if (
+        force_from is not None
+        and mode in (InvoiceMode.VCS_AMAZON, InvoiceMode.VCS_OWN)
+        and (later := session.scalar(invoices.where(SalesOrder.ordered_at >= force_from)))
+    ):
+        again = (
+            "Amazon would invoice them again."
+            if mode is InvoiceMode.VCS_AMAZON
+            else "they would be invoiced again from Amazon's VAT calculation."
+        )
+        raise DomainError(
+            f"sellerbridge has invoiced {later} {fulfillment.value} order(s) placed on or "
+            f"after {force_from:%Y-%m-%d}; {again}",
+            hint="Choose a later day for --force-from.",
+        )
+    # Amazon states order times in whole seconds: an order placed in the second of the switch
+    # counts as after it, so that sellerbridge never invoices one Amazon also invoices.
+    start = force_from or switch_time()
+    # The orders placed from the start are invoiced from Amazon's VAT calculation (vcs_own).
+    for channel in channels:
+        channel.vat_data_from = start if mode is InvoiceMode.VCS_OWN else None
     if mode is InvoiceMode.VCS_AMAZON:
-        invoices = (
-            select(func.count(Document.id))
-            .join(SalesOrder, SalesOrder.id == Document.order_id)
-            .where(SalesOrder.channel_id.in_([c.id for c in channels]),
-                   Document.kind == DocumentKind.INVOICE)
-        )  # fmt: skip
         issued = session.scalar(invoices)
-        if force_from is not None and (
-            later := session.scalar(invoices.where(SalesOrder.ordered_at >= force_from))
-        ):
-            raise DomainError(
-                f"sellerbridge has invoiced {later} {fulfillment.value} order(s) placed on or "
-                f"after {force_from:%Y-%m-%d}; Amazon would invoice them again.",
-                hint="Choose a later day for --force-from.",
-            )
         if issued and force_from is None:
             raise DomainError(
                 f"sellerbridge has issued {issued} invoice(s) for {account.name}'s "
@@ -330,7 +343,6 @@ def _set_invoice_mode(
                 hint="Name the day from which Amazon issues the invoices (orders placed from "
                 "then on): --force-from DAY. Orders before it keep sellerbridge's invoices.",
             )
-        start = force_from or utcnow()
         for channel in channels:
             channel.channel_invoices_from = start
     if fulfillment is Fulfillment.FBM:

@@ -11,14 +11,17 @@ from sellerbridge.db.models.amazon import (
     AmazonOffer,
     AmazonOrderBinding,
     AmazonOrderFailure,
+    AmazonRefund,
     AmazonSkuBinding,
     AmazonStockSubmission,
+    AmazonVatRow,
     Fulfillment,
     ImportCursor,
     ImportMode,
     InvoiceMode,
     OfferResult,
     RateLimitBucket,
+    RefundStatus,
     SpApiCall,
     SubmissionStatus,
     UploadStatus,
@@ -48,6 +51,7 @@ from sellerbridge.db.models.shipping import (
     ShipmentLine,
 )
 from sellerbridge.db.models.stock import StockLevelRecord, StockMovement, StockReservation
+from sellerbridge.db.models.vat_invoices import AmazonVatInvoice
 
 __all__ = [
     "AddressRecord",
@@ -61,8 +65,11 @@ __all__ = [
     "AmazonOffer",
     "AmazonOrderBinding",
     "AmazonOrderFailure",
+    "AmazonRefund",
     "AmazonSkuBinding",
     "AmazonStockSubmission",
+    "AmazonVatInvoice",
+    "AmazonVatRow",
     "Article",
     "BundleComponent",
     "ConfirmationStatus",
@@ -81,6 +88,7 @@ __all__ = [
     "OrderEvent",
     "OrderHold",
     "RateLimitBucket",
+    "RefundStatus",
     "SalesChannel",
     "SalesOrder",
     "SalesOrderCharge",

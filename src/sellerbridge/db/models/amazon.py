@@ -280,6 +280,70 @@ class AmazonInvoiceUpload(Base):
     finished_at: Mapped[datetime | None]
 
 
+class AmazonVatRow(Base):
+    """One row of Amazon's VAT invoice data report: Amazon's VAT calculation of one order item
+    in one shipment or refund (``transaction_id``), kept so that a row is worked on once.
+
+    ``row_hash`` identifies Amazon's figures: a row seen again with the same hash is nothing
+    new; one whose figures changed replaces them while no document was made from it.
+    ``document_id`` is the invoice issued from it (VCS with own invoices).
+    """
+
+    __tablename__ = "amazon_vat_rows"
+    __table_args__ = (UniqueConstraint("account_id", "transaction_id", "order_item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    amazon_order_id: Mapped[str] = mapped_column(String(30), index=True)
+    transaction_type: Mapped[str] = mapped_column(String(20))
+    """``SHIPMENT`` or ``REFUND``."""
+    transaction_id: Mapped[str] = mapped_column(String(80))
+    shipping_id: Mapped[str] = mapped_column(String(60))
+    order_item_id: Mapped[str] = mapped_column(String(40))
+    row_hash: Mapped[str] = mapped_column(String(64))
+    values: Mapped[str] = mapped_column(Text)
+    """The row's columns as JSON."""
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    seen_at: Mapped[datetime]
+
+
+class RefundStatus(StrEnum):
+    WAITING = "waiting"  # not corrected yet: ``reason`` says why (tried again every run)
+    CORRECTED = "corrected"  # its correction invoice is issued
+    AMAZON = "amazon"  # Amazon invoices the order (VCS with Amazon issuing): nothing to do
+    DISMISSED = "dismissed"  # a person took care of it (e.g. corrected the invoice by hand)
+
+
+class AmazonRefund(Base):
+    """A refund Amazon paid to a buyer (a refund event of the Finances API), once.
+
+    ``refund_key`` identifies the event (its order and adjustment item ids); ``items`` holds
+    what was refunded per order item as JSON. ``transaction_id`` is Amazon's id of the refund
+    transaction, from the VAT invoice data report, which a credit note's upload names.
+    """
+
+    __tablename__ = "amazon_refunds"
+    __table_args__ = (UniqueConstraint("account_id", "refund_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("amazon_accounts.id"))
+    amazon_order_id: Mapped[str] = mapped_column(String(30), index=True)
+    refund_key: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    total_gross: Mapped[Decimal] = mapped_column(ExactDecimal())
+    """What the buyer got back, VAT included (positive)."""
+    total_tax: Mapped[Decimal] = mapped_column(ExactDecimal())
+    items: Mapped[str] = mapped_column(Text)
+    status: Mapped[RefundStatus] = mapped_column(index=True)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), unique=True)
+    """The correction invoice."""
+    transaction_id: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AmazonFbaInventory(Base):
     """Amazon's FBA inventory of a SKU, as ``getInventorySummaries`` last gave it."""
 

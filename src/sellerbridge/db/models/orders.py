@@ -34,11 +34,19 @@ class SalesChannel(Timestamped, Base):
     channel_invoices_from: Mapped[datetime | None]
     """The channel issues the invoices of the orders placed from then on (Amazon VCS with
     Amazon issuing); sellerbridge issues, uploads and e-mails none for them."""
+    vat_data_from: Mapped[datetime | None]
+    """The invoices of the orders placed from then on are issued from the channel's VAT
+    calculation (Amazon VCS with own invoices), when it reports it, not at shipment."""
     active: Mapped[bool] = mapped_column(default=True)
 
     def invoices(self, order: SalesOrder) -> bool:
         """Whether the channel, not sellerbridge, invoices ``order``."""
         start = self.channel_invoices_from
+        return start is not None and order.ordered_at >= start
+
+    def reports_vat(self, order: SalesOrder) -> bool:
+        """Whether ``order`` is invoiced from the channel's VAT calculation, when it comes."""
+        start = self.vat_data_from
         return start is not None and order.ordered_at >= start
 
     warehouse: Mapped[Warehouse] = relationship()

@@ -27,8 +27,9 @@ One run (:meth:`InvoiceUploader.run`, per account, under the caller's lock):
    upload of the same invoice is exactly what must not happen. The operator can settle one
    with ``retry`` (send) or ``accept``.
 
-Correction invoices go as credit notes once their refund's transaction id is known (from the
-refund events, not built yet): until then they are not queued.
+A correction invoice made from an Amazon refund (:mod:`.refunds`) goes as a ``CreditNote``
+with the refund's transaction id, once that id is known and the invoice it corrects was
+accepted (Amazon takes a credit note only for an invoice it has).
 """
 
 from __future__ import annotations
@@ -38,14 +39,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import chain
 from xml.etree import ElementTree as ET
 
 import structlog
-from sqlalchemy import Engine, exists, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, Select, exists, insert, null, select
+from sqlalchemy.orm import Session, aliased
 
 from sellerbridge.channels.amazon.invoices.vidr import (
-    UPLOADED,
+    SHIPMENT,
+    UPLOADED_STATUSES,
     VatInvoiceRow,
     read_vat_invoice_report,
 )
@@ -67,6 +70,7 @@ from sellerbridge.db.models import (
     AmazonAccount,
     AmazonInvoiceUpload,
     AmazonOrderBinding,
+    AmazonRefund,
     ConfirmationStatus,
     Document,
     Fulfillment,
@@ -260,7 +264,8 @@ class InvoiceUploader:
             unknown = list(
                 uow.session.execute(
                     select(AmazonInvoiceUpload.id, AmazonInvoiceUpload.marketplace_id,
-                           AmazonInvoiceUpload.amazon_order_id, Document.number)
+                           AmazonInvoiceUpload.amazon_order_id, AmazonInvoiceUpload.transaction_id,
+                           Document.number)
                     .join(Document, Document.id == AmazonInvoiceUpload.document_id)
                     .where(
                         AmazonInvoiceUpload.account_id == self._account_id,
@@ -270,7 +275,7 @@ class InvoiceUploader:
                 )
             )  # fmt: skip
         shown: dict[str, dict[str, list[VatInvoiceRow]]] = {}
-        for upload_id, marketplace, order_id, number in unknown:
+        for upload_id, marketplace, order_id, transaction_id, number in unknown:
             if marketplace not in shown:
                 try:
                     rows = read_vat_invoice_report(self._client, marketplace, until=now)
@@ -282,12 +287,17 @@ class InvoiceUploader:
                 shown[marketplace] = defaultdict(list)
                 for row in rows:
                     shown[marketplace][row.order_id].append(row)
-            rows = shown[marketplace].get(order_id, [])
-            if any(r.invoice_status == UPLOADED and r.invoice_number == number for r in rows):
+            rows = [  # a credit note's refund rows, else the shipments' rows
+                r for r in shown[marketplace].get(order_id, [])
+                if (r.transaction_id == transaction_id if transaction_id
+                    else r.transaction_type == SHIPMENT)
+            ]  # fmt: skip
+            if any(r.invoice_status in UPLOADED_STATUSES and r.invoice_number == number
+                   for r in rows):  # fmt: skip
                 self._set(upload_id, UploadStatus.ACCEPTED, None, None)
                 report.accepted += 1
                 report.unknown = [n for n in report.unknown if n != number]
-            elif rows and all(r.invoice_status != UPLOADED for r in rows):
+            elif rows and all(r.invoice_status not in UPLOADED_STATUSES for r in rows):
                 self._set(upload_id, UploadStatus.PENDING, None, None)  # Amazon never got it
                 report.unknown = [n for n in report.unknown if n != number]
 
@@ -392,6 +402,21 @@ def queue_uploads(session: Session, account_id: int, *, at: datetime, after: tim
     )
     if account.invoice_upload_from is not None:
         query = query.where(Document.issued_at >= account.invoice_upload_from)
+    invoice_upload = aliased(AmazonInvoiceUpload)
+    credit_notes = (
+        select(Document.id, AmazonOrderBinding.marketplace_id, AmazonOrderBinding.amazon_order_id,
+               AmazonRefund.transaction_id)
+        .join(AmazonRefund, AmazonRefund.document_id == Document.id)
+        .join(AmazonOrderBinding, AmazonOrderBinding.order_id == Document.order_id)
+        .where(
+            AmazonOrderBinding.account_id == account_id,
+            AmazonOrderBinding.fulfillment.in_(channels),
+            AmazonRefund.transaction_id.is_not(None),
+            ~exists().where(AmazonInvoiceUpload.document_id == Document.id),
+            exists().where(invoice_upload.document_id == Document.corrects_id,
+                           invoice_upload.status == UploadStatus.ACCEPTED),
+        )
+    )  # fmt: skip
     return execute_batched(
         session,
         insert(AmazonInvoiceUpload),
@@ -401,11 +426,14 @@ def queue_uploads(session: Session, account_id: int, *, at: datetime, after: tim
                 "document_id": document_id,
                 "marketplace_id": marketplace,
                 "amazon_order_id": order_id,
-                "document_type": "Invoice",
+                "document_type": "CreditNote" if transaction_id else "Invoice",
+                "transaction_id": transaction_id,
                 "status": UploadStatus.PENDING,
                 "created_at": at,
             }
-            for document_id, marketplace, order_id in session.execute(query)
+            for document_id, marketplace, order_id, transaction_id in chain(
+                session.execute(query.add_columns(null())), session.execute(credit_notes)
+            )
         ),
     )
 
@@ -440,43 +468,58 @@ class UploadView:
     attempts: int
     reason: str | None
     feed_id: str | None
+    document_type: str
+    transaction_id: str | None
+    sent_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, upload: AmazonInvoiceUpload, number: str, order: str) -> UploadView:
+        return cls(number, order, upload.amazon_order_id, upload.status, upload.attempts,
+                   upload.reason, upload.feed_id, upload.document_type, upload.transaction_id,
+                   upload.sent_at, upload.finished_at)  # fmt: skip
+
+
+def _with_numbers() -> Select[AmazonInvoiceUpload, str, str]:
+    return (
+        select(AmazonInvoiceUpload, Document.number, SalesOrder.number)
+        .join(Document, Document.id == AmazonInvoiceUpload.document_id)
+        .join(SalesOrder, SalesOrder.id == Document.order_id)
+    )
 
 
 def uploads(
     session: Session, account_id: int | None = None, status: UploadStatus | None = None
 ) -> list[UploadView]:
     """The uploads, newest first."""
-    query = (
-        select(AmazonInvoiceUpload, Document.number, SalesOrder.number)
-        .join(Document, Document.id == AmazonInvoiceUpload.document_id)
-        .join(SalesOrder, SalesOrder.id == Document.order_id)
-        .order_by(AmazonInvoiceUpload.id.desc())
-    )
+    query = _with_numbers().order_by(AmazonInvoiceUpload.id.desc())
     if account_id is not None:
         query = query.where(AmazonInvoiceUpload.account_id == account_id)
     if status is not None:
         query = query.where(AmazonInvoiceUpload.status == status)
     return [
-        UploadView(
-            number, order, row.amazon_order_id, row.status, row.attempts, row.reason, row.feed_id
-        )
-        for row, number, order in session.execute(query)
+        UploadView.of(upload, number, order) for upload, number, order in session.execute(query)
     ]
+
+
+def upload_of(session: Session, number: str) -> UploadView:
+    """The upload of invoice or correction invoice ``number``."""
+    return UploadView.of(*_upload_row(session, number))
+
+
+def _upload_row(session: Session, number: str) -> tuple[AmazonInvoiceUpload, str, str]:
+    row = session.execute(_with_numbers().where(Document.number == number.strip())).first()
+    if row is None:
+        raise NotFound(f"{number} has no upload to Amazon.",
+                       hint="`sellerbridge amazon uploads` lists them.")  # fmt: skip
+    upload, document, order = row
+    return upload, document, order
 
 
 def settle(session: Session, number: str, *, accepted: bool) -> UploadView:
     """After the cause is fixed: send a rejected (or unknown) upload again; or, for an unknown
     one Seller Central shows as uploaded, record it accepted."""
-    row = session.execute(
-        select(AmazonInvoiceUpload, SalesOrder.number)
-        .join(Document, Document.id == AmazonInvoiceUpload.document_id)
-        .join(SalesOrder, SalesOrder.id == Document.order_id)
-        .where(Document.number == number)
-    ).first()
-    if row is None:
-        raise NotFound(f"{number} has no upload to Amazon.",
-                       hint="`sellerbridge amazon uploads` lists them.")  # fmt: skip
-    upload, order = row
+    upload, number, order = _upload_row(session, number)
     allowed = {UploadStatus.UNKNOWN} if accepted else {UploadStatus.REJECTED, UploadStatus.UNKNOWN}
     if upload.status not in allowed:
         raise DomainError(
@@ -486,5 +529,4 @@ def settle(session: Session, number: str, *, accepted: bool) -> UploadView:
         )
     upload.status = UploadStatus.ACCEPTED if accepted else UploadStatus.PENDING
     upload.reason = "accepted by hand (shown in Seller Central)" if accepted else None
-    return UploadView(number, order, upload.amazon_order_id, upload.status, upload.attempts,
-                      upload.reason, upload.feed_id)  # fmt: skip
+    return UploadView.of(upload, number, order)
