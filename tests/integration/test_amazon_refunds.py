@@ -38,7 +38,7 @@ from tests.integration.test_amazon_invoice_uploads import (
     ship_with_label,
 )
 from tests.integration.test_amazon_vcs import invoicing_until_settled
-from tests.integration.test_documents import SELLER_ENV
+from tests.integration.test_documents import SELLER_ENV, SETTINGS
 
 
 def refund(shop: Shop, order_id: str, sku: str, quantity: int, **more: Any) -> dict[str, Any]:
@@ -211,3 +211,65 @@ def test_a_refund_amazon_posted_a_moment_ago_is_fetched_by_its_order(
         assert correction.number in fetched.output
     again = CliRunner().invoke(app, ["amazon", "refunds", "fetch", order_id], env=environment)
     assert "0 new refund(s)" in again.output
+
+
+def test_a_refund_of_an_invoice_corrected_by_hand_waits_instead_of_crediting_twice(
+    start_shop: Callable[..., Shop],
+) -> None:
+    shop = start_shop()
+    accounts.configure(shop.uow, None, invoice_modes=UPLOADING, invoice_upload_from=utcnow())
+    order_id, number = ship_with_label(shop, items=[{"sku": "SB-0001", "quantity": 2}])
+    invoicing_until_settled(shop)
+    with shop.uow as uow:  # the parcel came back and the merchant corrected it by hand
+        invoice = documents.current_invoice(uow.session, order_by_number(uow.session, number))
+        assert invoice is not None
+        by_hand = documents.issue_correction(uow.session, invoice.number, reason="returned",
+                                             quantities={1: 1}, settings=SETTINGS, actor="t",
+                                             at=utcnow()).number  # fmt: skip
+        uow.commit()
+    refund(shop, order_id, "SB-0001", 1)  # Amazon's refund of the same unit
+
+    runs = invoicing_until_settled(shop)
+    assert [n for run in runs for n in run.refunds.corrected] == []
+    assert any(by_hand in problem for run in runs for problem in run.problems)
+    with shop.uow as uow:
+        (stored,) = uow.session.scalars(select(AmazonRefund)).all()
+        assert stored.status is RefundStatus.WAITING
+        assert stored.reason is not None
+        assert "corrected by hand" in stored.reason
+        assert uow.session.scalars(
+            select(Document.number).where(Document.kind == DocumentKind.CORRECTION)
+        ).all() == [by_hand]  # not credited twice
+
+
+def test_invoices_still_go_while_amazons_vat_invoice_data_cannot_be_read(
+    start_shop: Callable[..., Shop],
+) -> None:
+    shop = start_shop()
+    accounts.configure(shop.uow, None, invoice_modes=UPLOADING, invoice_upload_from=utcnow())
+    refunded, _ = ship_with_label(shop, items=[{"sku": "SB-0001", "quantity": 1}])
+    invoicing_until_settled(shop)
+    refund(shop, refunded, "SB-0001", 1)
+    later, _ = ship_with_label(shop, items=[{"sku": "SB-0002", "quantity": 1}])
+    # Amazon gives no VAT invoice data report this time (every attempt of the run fails).
+    shop.live.admin("PUT", "/faults", json=[{"operation": "reports.createReport",
+                                             "kind": "malformed", "probability": 1.0}])  # fmt: skip
+    with shop.client() as client:
+        run = run_invoicing(shop.engine, shop.account_id, client,
+                            shop.settings.model_copy(update={"seller": SETTINGS.seller}),
+                            force=True)  # fmt: skip
+    assert len(run.refunds.corrected) == 1
+    assert any("VAT invoice data" in problem for problem in run.problems)
+    assert run.upload.sent == 1  # the uploads went on: the later order's invoice
+    with shop.uow as uow:
+        assert [a.kind for a in open_alerts(uow.session)] == [INVOICE_DATA_ALERT]
+
+    shop.live.admin("PUT", "/faults", json=[])  # the report is there again: the credit note goes
+    invoicing_until_settled(shop)
+    credit_notes = [u for u in sandbox_uploads(shop) if u["document_type"] == "CreditNote"]
+    assert [(u["order_id"], u["status"]) for u in credit_notes] == [(refunded, "ACCEPTED")]
+    invoices = {u["order_id"]: u["status"] for u in sandbox_uploads(shop)
+                if u["document_type"] == "Invoice"}  # fmt: skip
+    assert invoices[later] == "ACCEPTED"
+    with shop.uow as uow:
+        assert open_alerts(uow.session) == []

@@ -699,7 +699,10 @@ def _correctable(session: Session, invoice: Document) -> _Correctable:
     """The invoice less what earlier corrections took back: per line (line corrections refer
     to the order line or charge they correct) and in total (amount corrections too)."""
     open_lines = {line.position: _Open(line, line.quantity, line.gross) for line in invoice.lines}
-    by_key = {(o.line.order_line_id, o.line.charge_kind): o for o in open_lines.values()}
+    # A charge may be invoiced at two rates: its lines are told apart by their rate.
+    by_key = {
+        (o.line.order_line_id, o.line.charge_kind, o.line.tax_rate): o for o in open_lines.values()
+    }
     corrections = session.scalars(
         select(Document)
         .where(Document.corrects_id == invoice.id)
@@ -707,7 +710,7 @@ def _correctable(session: Session, invoice: Document) -> _Correctable:
     ).all()
     for correction in corrections:
         for line in correction.lines:
-            taken = by_key.get((line.order_line_id, line.charge_kind))
+            taken = by_key.get((line.order_line_id, line.charge_kind, line.tax_rate))
             if taken is not None and (line.order_line_id or line.charge_kind):
                 taken.quantity += line.quantity
                 taken.gross += line.gross

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.orm import Session
 
 from sellerbridge.channels.amazon.spapi import (
@@ -35,6 +35,7 @@ from sellerbridge.core.channels import ChannelKind
 from sellerbridge.core.clock import utcnow
 from sellerbridge.core.documents import DocumentKind
 from sellerbridge.core.errors import AlreadyExists, DomainError, InvalidInput, NotFound
+from sellerbridge.core.orders import OrderState
 from sellerbridge.core.warehouses import WarehouseKind
 from sellerbridge.db.models import (
     AmazonAccount,
@@ -306,6 +307,14 @@ def _set_invoice_mode(
             "sellerbridge would invoice some of them again.",
             hint="Switching back from vcs_amazon is not supported yet.",
         )
+    if current is InvoiceMode.VCS_OWN and (waiting := _waiting_for_vat_data(session, channels)):
+        raise DomainError(
+            f"{waiting} shipped {fulfillment.value} order(s) of {account.name} wait for their "
+            "invoice from Amazon's VAT calculation; after the switch nothing would invoice "
+            "them.",
+            hint="Let `sellerbridge amazon upload` issue them once Amazon reports them, then "
+            "switch.",
+        )
     invoices = (
         select(func.count(Document.id))
         .join(SalesOrder, SalesOrder.id == Document.order_id)
@@ -349,6 +358,23 @@ def _set_invoice_mode(
         account.invoice_mode_fbm = mode
     else:
         account.invoice_mode_fba = mode
+
+
+def _waiting_for_vat_data(session: Session, channels: list[SalesChannel]) -> int:
+    """Shipped orders of ``channels`` still to be invoiced from Amazon's VAT calculation."""
+    return session.scalar(
+        select(func.count(SalesOrder.id))
+        .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
+        .where(
+            SalesChannel.id.in_([channel.id for channel in channels]),
+            SalesChannel.vat_data_from.is_not(None),
+            SalesOrder.ordered_at >= SalesChannel.vat_data_from,
+            SalesOrder.state.in_((OrderState.PARTIALLY_SHIPPED, OrderState.SHIPPED,
+                                  OrderState.COMPLETED)),
+            ~exists().where(Document.order_id == SalesOrder.id,
+                            Document.kind == DocumentKind.INVOICE),
+        )
+    ) or 0  # fmt: skip
 
 
 def _fba_warehouse(session: Session, region: str) -> Warehouse:

@@ -35,7 +35,7 @@ class AmazonVatInvoice(Base):
     shipment_id: Mapped[str] = mapped_column(String(60))
     transaction_type: Mapped[str] = mapped_column(String(20))
     """Amazon's transaction type: ``SHIPMENT`` (an invoice) or ``REFUND`` (a credit note)."""
-    transaction_id: Mapped[str] = mapped_column(String(60))
+    transaction_id: Mapped[str] = mapped_column(String(80))
     invoice_number: Mapped[str] = mapped_column(String(40))
     total_gross: Mapped[Decimal] = mapped_column(ExactDecimal())
     """VAT-inclusive; negative for a credit note, as Amazon reports a refund."""

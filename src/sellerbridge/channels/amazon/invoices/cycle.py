@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine, select
 
+from sellerbridge.channels.amazon.invoices import attempt
 from sellerbridge.channels.amazon.invoices.amazon_issued import record_amazon_invoices
 from sellerbridge.channels.amazon.invoices.refunds import RefundProcessor, RefundReport
 from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader, UploadReport
@@ -73,19 +75,28 @@ def run_invoicing(
     document_settings = DocumentSettings.of(settings)
     problems: list[str] = []
     with exclusive(engine, f"{LOCK}:{account_id}"):
-        for marketplace in _vcs_marketplaces(uow, account_id):
-            read = read_rows_if_due(uow, client, account_id, marketplace, at=clock(),
-                                    every=every, sleep=sleep)  # fmt: skip
-            problems += read.problems if read else []
+        marketplaces = _vcs_marketplaces(uow, account_id)
+        read = 0
+        for marketplace in marketplaces:
+            rows = attempt(problems, f"Amazon's VAT invoice data of {marketplace}",
+                           partial(read_rows_if_due, uow, client, account_id, marketplace,
+                                   at=clock(), every=every, sleep=sleep))  # fmt: skip
+            if rows is not None:
+                read += 1
+                problems += rows.problems
         vcs = issue_vcs_invoices(uow, account_id, document_settings, at=clock())
         if _amazon_issues(uow, account_id) and due(uow, account_id, AMAZON_ISSUED, at=clock(),
                                                    every=every):  # fmt: skip
-            record_amazon_invoices(engine, account_id, client, clock=clock,
-                                   sleep=sleep)  # fmt: skip
-            done(uow, account_id, AMAZON_ISSUED, at=clock())
+            done(uow, account_id, AMAZON_ISSUED, at=clock())  # once per interval, even failing
+            attempt(problems, "Amazon's invoices (VAT calculation report)",
+                    lambda: record_amazon_invoices(engine, account_id, client, clock=clock,
+                                                   sleep=sleep))  # fmt: skip
         refunds = RefundProcessor(engine, account_id, client, document_settings, clock=clock,
                                   sleep=sleep).run(read_every=every)  # fmt: skip
     problems += vcs.problems + refunds.problems
+    # Problems of the VAT data are found when it is read: a run that did not read it cannot
+    # tell that they are gone.
+    settled = not problems and (read == len(marketplaces))
     upload = InvoiceUploader(engine, account_id, client, settings, clock=clock).run()
     with uow:
         name = uow.session.get_one(AmazonAccount, account_id).name
@@ -95,7 +106,7 @@ def run_invoicing(
                 message=f"{len(problems)} invoice(s) or refund(s) of account {name} need a "
                 f"look; the first: {problems[0]}. `sellerbridge amazon refunds` lists refunds.",
             )  # fmt: skip
-        else:
+        elif settled:
             resolve_alerts(uow.session, kind=ALERT, subject=name, at=clock())
         uow.commit()
     return InvoicingReport(vcs, refunds, upload, problems)

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import structlog
@@ -42,9 +43,9 @@ from sqlalchemy import Engine, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sellerbridge.channels.amazon.accounts import mode_of
-from sellerbridge.channels.amazon.invoices.uploads import UPLOADING
-from sellerbridge.channels.amazon.invoices.vcs import read_rows_if_due
+from sellerbridge.channels.amazon.invoices import attempt
+from sellerbridge.channels.amazon.invoices.uploads import uploading_fulfilments
+from sellerbridge.channels.amazon.invoices.vcs import cursor_of, read_rows_if_due
 from sellerbridge.channels.amazon.invoices.vidr import REFUND, VatInvoiceRow
 from sellerbridge.channels.amazon.spapi import SpApiClient
 from sellerbridge.channels.amazon.spapi.models.finances import (
@@ -62,6 +63,7 @@ from sellerbridge.db.models import (
     AmazonRefund,
     AmazonVatRow,
     Document,
+    DocumentLineRecord,
     Fulfillment,
     ImportCursor,
     RefundStatus,
@@ -82,6 +84,8 @@ REREAD = timedelta(days=2)
 SETTLED = timedelta(minutes=3)
 """Amazon lists events posted more than two minutes before the request."""
 FIRST_LOOK = timedelta(days=30)
+TRANSACTION_WAIT = timedelta(days=2)
+"""How long a credit note may wait for its refund's transaction id before it is a problem."""
 """How far back the first run of an account looks."""
 REASON_MAX = 500
 
@@ -134,7 +138,8 @@ class RefundProcessor:
         """Read, correct, and find transaction ids, reading Amazon's VAT invoice data report
         at most once per ``read_every`` and marketplace."""
         report = RefundReport()
-        report.new = self.read_refunds(every=read_every)
+        report.new = attempt(report.problems, "Amazon's refunds (Finances API)",
+                             partial(self.read_refunds, every=read_every)) or 0  # fmt: skip
         self.correct(report)
         self.find_transactions(report, read_every=read_every)
         return report
@@ -146,10 +151,7 @@ class RefundProcessor:
         ``every`` ago); returns how many are new."""
         now = self._clock()
         with self._uow as uow:
-            cursor = uow.session.scalars(
-                select(ImportCursor).where(ImportCursor.account_id == self._account_id,
-                                           ImportCursor.stream == STREAM)
-            ).first()  # fmt: skip
+            cursor = cursor_of(uow.session, self._account_id, STREAM)
             after = cursor.watermark - REREAD if cursor else now - FIRST_LOOK
             if cursor is not None and now - SETTLED - cursor.watermark < every:
                 return 0
@@ -161,10 +163,7 @@ class RefundProcessor:
                                                              next_token=token)
         )  # fmt: skip
         with self._uow as uow:  # the window is read: the next run starts from its end
-            cursor = uow.session.scalars(
-                select(ImportCursor).where(ImportCursor.account_id == self._account_id,
-                                           ImportCursor.stream == STREAM)
-            ).first()  # fmt: skip
+            cursor = cursor_of(uow.session, self._account_id, STREAM)
             if cursor is None:
                 cursor = ImportCursor(account_id=self._account_id, stream=STREAM, watermark=before)
                 uow.session.add(cursor)
@@ -287,6 +286,18 @@ class RefundProcessor:
             refund.reason = "the order has no invoice yet"
             report.waiting += 1
             return
+        by_hand = session.scalars(
+            select(Document.number).where(
+                Document.corrects_id == invoice.id,
+                ~exists().where(AmazonRefund.document_id == Document.id),
+            )
+        ).all()
+        if by_hand:  # it may cover this refund: correcting again would credit twice
+            raise DomainError(
+                f"invoice {invoice.number} was corrected by hand ({', '.join(by_hand)}); if "
+                "that covers this refund, `sellerbridge amazon refunds dismiss "
+                f"{refund.amazon_order_id}`, else correct the rest by hand and dismiss it"
+            )
         parts, returned = _refunded(order, invoice, json.loads(refund.items))
         correction = documents.issue_refund_correction(
             session, invoice.number, parts, settings=self._settings, actor=ACTOR,
@@ -306,30 +317,45 @@ class RefundProcessor:
 
     def find_transactions(self, report: RefundReport, *, read_every: timedelta) -> None:
         """Give each corrected refund whose credit note is to be uploaded its transaction id
-        from the REFUND rows of the VAT invoice data report, read when one is missing."""
+        from the REFUND rows of the VAT invoice data report, read when one is missing. One
+        still without it after :data:`TRANSACTION_WAIT` is a problem: Amazon shows the report
+        to sellers in its VAT Calculation Service only."""
+        now = self._clock()
         with self._uow as uow:
             account = uow.session.get_one(AmazonAccount, self._account_id)
-            uploading = [f for f in Fulfillment if mode_of(account, f) in UPLOADING]
             missing = list(
                 uow.session.execute(
-                    select(AmazonRefund.id, AmazonOrderBinding.marketplace_id)
+                    select(AmazonRefund.id, AmazonOrderBinding.marketplace_id,
+                           Document.number, Document.issued_at)
                     .join(AmazonOrderBinding,
                           (AmazonOrderBinding.account_id == AmazonRefund.account_id)
                           & (AmazonOrderBinding.amazon_order_id == AmazonRefund.amazon_order_id))
+                    .join(Document, Document.id == AmazonRefund.document_id)
                     .where(AmazonRefund.account_id == self._account_id,
                            AmazonRefund.status == RefundStatus.CORRECTED,
                            AmazonRefund.transaction_id.is_(None),
-                           AmazonOrderBinding.fulfillment.in_(uploading))
+                           AmazonOrderBinding.fulfillment.in_(uploading_fulfilments(account)))
                 ).all()
             )  # fmt: skip
-        for marketplace in sorted({marketplace for _, marketplace in missing}):
-            read_rows_if_due(self._uow, self._client, self._account_id, marketplace,
-                             at=self._clock(), every=read_every, sleep=self._sleep)  # fmt: skip
-        for refund_id, _ in missing:
+        for marketplace in sorted({marketplace for _, marketplace, _, _ in missing}):
+            attempt(report.problems, f"Amazon's VAT invoice data of {marketplace}",
+                    partial(read_rows_if_due, self._uow, self._client, self._account_id,
+                            marketplace, at=now, every=read_every, sleep=self._sleep))  # fmt: skip
+        for refund_id, _, number, issued_at in missing:
             with self._uow as uow:
-                if match_transaction(uow.session, uow.session.get_one(AmazonRefund, refund_id)):
-                    report.matched += 1
+                found = attempt(report.problems, f"the credit note {number}",
+                                partial(match_transaction, uow.session,
+                                        uow.session.get_one(AmazonRefund, refund_id)))  # fmt: skip
                 uow.commit()
+            if found:
+                report.matched += 1
+            elif found is not None and now - issued_at >= TRANSACTION_WAIT:
+                report.problems.append(
+                    f"the credit note {number} cannot be uploaded: Amazon's VAT invoice data "
+                    "report shows no refund transaction that matches it (Amazon shows it to "
+                    "sellers in its VAT Calculation Service); upload it in Seller Central, then "
+                    "`sellerbridge amazon refunds dismiss`"
+                )
 
 
 def _refunded(
@@ -342,15 +368,22 @@ def _refunded(
     promotion, so its VAT is worked out at that line's rate.
     """
     by_item = {line.external_reference: line for line in order.lines}
-    invoiced = {(line.order_line_id, line.charge_kind): line for line in invoice.lines}
+    invoiced: dict[tuple[int | None, ChargeKind | None], list[DocumentLineRecord]] = defaultdict(
+        list
+    )
+    for invoice_line in invoice.lines:
+        invoiced[(invoice_line.order_line_id, invoice_line.charge_kind)].append(invoice_line)
     parts: dict[int, Refunded] = {}
     returned = []
 
     def take(key: tuple[int | None, ChargeKind | None], what: str, gross: Decimal, tax: Decimal,
              units: int = 0) -> None:  # fmt: skip
-        target = invoiced.get(key)
-        if target is None:
+        lines = invoiced.get(key)
+        if not lines:
             raise DomainError(f"invoice {invoice.number} has no line for the refunded {what}")
+        # A charge invoiced at two rates (shipping of a book and a toy): the line of its rate.
+        rate = _rate([gross, tax])
+        target = min(lines, key=lambda line: abs(line.tax_rate - rate))
         part = parts.get(target.position, Refunded(target.position, 0, Decimal(0), Decimal(0)))
         parts[target.position] = Refunded(target.position, part.quantity + units,
                                           part.gross + gross, part.tax + tax)  # fmt: skip
@@ -381,7 +414,7 @@ def _refunded(
         promotion = amounts.get(PROMOTION, Decimal(0))
         if promotion:
             shipping: tuple[int | None, ChargeKind | None] = (None, ChargeKind.SHIPPING)
-            key = shipping if by_line[shipping][0] and shipping not in invoiced else item_key
+            key = shipping if by_line[shipping][0] and not invoiced.get(shipping) else item_key
             rate = line.tax_rate if key == item_key else _rate(by_line[key])
             by_line[key][0] += promotion
             by_line[key][1] += quantize(promotion * rate / (100 + rate), invoice.currency)
@@ -477,13 +510,19 @@ def refunds(
 
 
 def dismiss(session: Session, amazon_order_id: str, *, reason: str) -> int:
-    """A person took care of the order's waiting refunds (e.g. corrected the invoice by hand):
-    they are no longer tried or alerted. Returns how many."""
+    """A person took care of the order's waiting refunds (e.g. corrected the invoice by hand,
+    or uploaded a credit note in Seller Central): they are no longer tried or alerted. Returns
+    how many."""
     if not reason.strip():
         raise InvalidInput("reason", "say what was done about it", hint="Give --reason.")
     waiting = session.scalars(
-        select(AmazonRefund).where(AmazonRefund.amazon_order_id == amazon_order_id.strip(),
-                                   AmazonRefund.status == RefundStatus.WAITING)
+        select(AmazonRefund).where(
+            AmazonRefund.amazon_order_id == amazon_order_id.strip(),
+            (AmazonRefund.status == RefundStatus.WAITING)
+            # corrected, but its credit note cannot be uploaded without the transaction id
+            | ((AmazonRefund.status == RefundStatus.CORRECTED)
+               & AmazonRefund.transaction_id.is_(None)),
+        )
     ).all()  # fmt: skip
     if not waiting:
         raise NotFound(

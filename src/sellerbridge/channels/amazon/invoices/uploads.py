@@ -358,15 +358,14 @@ class InvoiceUploader:
             uow.commit()
 
 
-def queue_uploads(session: Session, account_id: int, *, at: datetime, after: timedelta) -> int:
-    """Queue the account's invoices that are due to be uploaded (see the module docstring)."""
-    account = session.get_one(AmazonAccount, account_id)
-    # Under VCS with Amazon issuing, the invoices sellerbridge issued before the switch (for
-    # the orders placed before it) still go, if uploads were on (they have a start).
+def uploading_fulfilments(account: AmazonAccount) -> list[Fulfillment]:
+    """The fulfilment channels whose documents the account uploads. Under VCS with Amazon
+    issuing, the ones sellerbridge issued before the switch (for the orders placed before it)
+    still go, if uploads were on (they have a start)."""
     uploading = UPLOADING | (
         {InvoiceMode.VCS_AMAZON} if account.invoice_upload_from is not None else set()
     )
-    channels = [
+    return [
         fulfillment
         for fulfillment, mode in (
             (Fulfillment.FBM, account.invoice_mode_fbm),
@@ -374,6 +373,12 @@ def queue_uploads(session: Session, account_id: int, *, at: datetime, after: tim
         )
         if mode in uploading
     ]
+
+
+def queue_uploads(session: Session, account_id: int, *, at: datetime, after: timedelta) -> int:
+    """Queue the account's invoices that are due to be uploaded (see the module docstring)."""
+    account = session.get_one(AmazonAccount, account_id)
+    channels = uploading_fulfilments(account)
     if not channels:
         return 0
     of_order = (ShipmentConfirmation.account_id == AmazonOrderBinding.account_id) & (

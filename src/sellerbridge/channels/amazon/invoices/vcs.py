@@ -28,13 +28,13 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from sellerbridge.channels.amazon.invoices.vidr import (
@@ -43,11 +43,13 @@ from sellerbridge.channels.amazon.invoices.vidr import (
     read_vat_invoice_report,
 )
 from sellerbridge.channels.amazon.spapi import SpApiClient
+from sellerbridge.core.documents import DocumentKind
 from sellerbridge.core.errors import DomainError
 from sellerbridge.core.orders import ChargeKind, OrderState
 from sellerbridge.db.models import (
     AmazonOrderBinding,
     AmazonVatRow,
+    Document,
     ImportCursor,
     SalesChannel,
     SalesOrder,
@@ -60,6 +62,8 @@ from sellerbridge.services.lookup import order_by_number
 log = structlog.get_logger(__name__)
 
 ACTOR = "amazon:vcs"
+REPORTED_WITHIN = timedelta(days=5)
+"""How long after the order a shipped order's VAT calculation may take to show."""
 STREAM = "vat-invoice-data"
 """The cursor stream (per marketplace) that remembers when its rows were last read."""
 CITATIONS = {"de": "citation-de", "en": "citation-en", "fr": "citation-fr", "it": "citation-it",
@@ -103,23 +107,22 @@ def read_rows_if_due(
     stream = f"{STREAM}:{marketplace_id}"
     if not due(uow, account_id, stream, at=at, every=every):
         return None
-    read = read_vat_rows(uow, client, account_id, marketplace_id, at=at,
+    done(uow, account_id, stream, at=at)  # asked once per interval, even if Amazon fails
+    return read_vat_rows(uow, client, account_id, marketplace_id, at=at,
                          **({"sleep": sleep} if sleep else {}))  # fmt: skip
-    done(uow, account_id, stream, at=at)
-    return read
 
 
 def due(uow: UnitOfWork, account_id: int, stream: str, *, at: datetime, every: timedelta) -> bool:
     """Whether the account's ``stream`` was last read ``every`` or longer before ``at``."""
     with uow:
-        cursor = _cursor(uow.session, account_id, stream)
+        cursor = cursor_of(uow.session, account_id, stream)
         return cursor is None or at - cursor.watermark >= every
 
 
 def done(uow: UnitOfWork, account_id: int, stream: str, *, at: datetime) -> None:
     """Remember that the account's ``stream`` was read at ``at``."""
     with uow:
-        cursor = _cursor(uow.session, account_id, stream)
+        cursor = cursor_of(uow.session, account_id, stream)
         if cursor is None:
             uow.session.add(ImportCursor(account_id=account_id, stream=stream, watermark=at))
         else:
@@ -127,11 +130,32 @@ def done(uow: UnitOfWork, account_id: int, stream: str, *, at: datetime) -> None
         uow.commit()
 
 
-def _cursor(session: Session, account_id: int, stream: str) -> ImportCursor | None:
+def cursor_of(session: Session, account_id: int, stream: str) -> ImportCursor | None:
     return session.scalars(
         select(ImportCursor).where(ImportCursor.account_id == account_id,
                                    ImportCursor.stream == stream)
     ).first()  # fmt: skip
+
+
+KEPT_COLUMNS = frozenset({
+    "marketplace-id", "order-id", "order-item-id", "shipping-id", "transaction-id",
+    "transaction-type", "invoice-number", "invoice-status", "invoice-status-description",
+    "is-amazon-invoiced", "order-date", "shipment-date", "asin", "sku", "quantity-purchased",
+    "currency", "fulfilled-by", "export-outside-eu", "is-invoice-corrected",
+    "original-vat-invoice-number",
+})  # fmt: skip
+
+
+def kept(values: Mapping[str, str]) -> dict[str, str]:
+    """What of a row is kept: ids, quantities, Amazon's amounts, rates and legal texts — never
+    the buyer's name, addresses, phone or VAT number, which the report carries too."""
+    return {
+        name: value
+        for name, value in values.items()
+        if name in KEPT_COLUMNS
+        or name.startswith("citation-")
+        or ("-vat-" in name and name.endswith(("-amount", "-rate")))
+    }
 
 
 def store_rows(
@@ -139,7 +163,8 @@ def store_rows(
     *, at: datetime,
 ) -> RowsRead:  # fmt: skip
     read = RowsRead()
-    for row in rows:
+    for shown in rows:
+        row = VatInvoiceRow.of(kept(shown.values))
         if not (row.order_id and row.transaction_id and row.order_item_id):
             read.problems.append(f"a row of order {row.order_id or '?'} names no transaction "
                                  "or order item; it was skipped")  # fmt: skip
@@ -185,6 +210,14 @@ def issue_vcs_invoices(
     report = VcsReport()
     with uow:
         candidates = _candidates(uow.session, account_id)
+        unreported = _unreported(uow.session, account_id, before=at - REPORTED_WITHIN)
+    if unreported:
+        report.problems.append(
+            f"{len(unreported)} shipped order(s) placed more than "
+            f"{REPORTED_WITHIN.days} days ago have no VAT calculation in Amazon's VAT invoice "
+            f"data (the first: {unreported[0]}), so they have no invoice: check that Amazon's "
+            "VAT Calculation Service is on for their marketplace in Seller Central"
+        )
     for number, amazon_order_id in candidates:
         try:
             with uow:
@@ -200,29 +233,49 @@ def issue_vcs_invoices(
     return report
 
 
+def _vcs_orders(account_id: int) -> Select[str, str]:
+    """The account's orders invoiced from Amazon's VAT calculation: number, Amazon order id."""
+    return (
+        select(SalesOrder.number, AmazonOrderBinding.amazon_order_id)
+        .join(AmazonOrderBinding, AmazonOrderBinding.order_id == SalesOrder.id)
+        .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
+        .where(
+            AmazonOrderBinding.account_id == account_id,
+            SalesChannel.vat_data_from.is_not(None),
+            SalesOrder.ordered_at >= SalesChannel.vat_data_from,
+        )
+        .order_by(SalesOrder.id)
+    )
+
+
 def _candidates(session: Session, account_id: int) -> list[tuple[str, str]]:
-    """The orders with shipment rows no invoice was made from, invoiced from Amazon's VAT."""
-    return [
-        (number, amazon_order_id)
-        for number, amazon_order_id in session.execute(
-            select(SalesOrder.number, AmazonOrderBinding.amazon_order_id)
-            .join(AmazonOrderBinding, AmazonOrderBinding.order_id == SalesOrder.id)
-            .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
-            .where(
-                AmazonOrderBinding.account_id == account_id,
-                SalesChannel.vat_data_from.is_not(None),
-                SalesOrder.ordered_at >= SalesChannel.vat_data_from,
-                AmazonOrderBinding.amazon_order_id.in_(
-                    select(AmazonVatRow.amazon_order_id).where(
-                        AmazonVatRow.account_id == account_id,
-                        AmazonVatRow.transaction_type == SHIPMENT,
-                        AmazonVatRow.document_id.is_(None),
-                    )
-                ),
+    """Those with shipment rows no invoice was made from."""
+    query = _vcs_orders(account_id).where(
+        AmazonOrderBinding.amazon_order_id.in_(
+            select(AmazonVatRow.amazon_order_id).where(
+                AmazonVatRow.account_id == account_id,
+                AmazonVatRow.transaction_type == SHIPMENT,
+                AmazonVatRow.document_id.is_(None),
             )
-            .order_by(SalesOrder.id)
-        ).all()
-    ]
+        )
+    )
+    return [(number, amazon_order_id) for number, amazon_order_id in session.execute(query)]
+
+
+def _unreported(session: Session, account_id: int, *, before: datetime) -> list[str]:
+    """Those placed before ``before`` and shipped, without an invoice, of which Amazon has
+    reported no shipment."""
+    query = _vcs_orders(account_id).where(
+        SalesOrder.ordered_at < before,
+        SalesOrder.state.in_((OrderState.SHIPPED, OrderState.COMPLETED)),
+        ~exists().where(
+            AmazonVatRow.account_id == account_id,
+            AmazonVatRow.amazon_order_id == AmazonOrderBinding.amazon_order_id,
+            AmazonVatRow.transaction_type == SHIPMENT,
+        ),
+        ~exists().where(Document.order_id == SalesOrder.id, Document.kind == DocumentKind.INVOICE),
+    )
+    return [number for number, _ in session.execute(query)]
 
 
 def _issue(
@@ -313,5 +366,8 @@ def _sum(rate: Decimal, parts: list[StatedAmounts]) -> StatedAmounts:
 
 
 def percent(rate: Decimal) -> Decimal:
-    """Amazon's rate (a fraction, ``0.19``) as a percentage; one given in percent stays."""
-    return (rate * 100).normalize() if rate < 1 else rate.normalize()
+    """Amazon's rate (a fraction, ``0.19``) as a percentage (``19``, ``5.5``); one given in
+    percent stays."""
+    value = rate * 100 if rate < 1 else rate
+    whole = value.quantize(Decimal(1))
+    return whole if value == whole else value.quantize(Decimal("0.01"))

@@ -70,7 +70,7 @@ class VatInvoiceRow:
             raise DomainError(
                 f"Amazon's VAT invoice data report has {value!r} as {column} of order "
                 f"{self.order_id}, which is not an amount.",
-                hint="The row is skipped; report it to Amazon if it stays.",
+                hint="That order is left until the report is right; tell Amazon if it stays.",
             ) from None
         if not amount.is_finite():
             raise DomainError(f"{column} of order {self.order_id} is not an amount: {value!r}.")

@@ -3,7 +3,7 @@ one row per Amazon invoice or credit note, its number unique per account.
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-11-28 09:12:04.118305
+Create Date: 2026-11-27 13:12:04.118305
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.Integer(), nullable=True),
         sa.Column("shipment_id", sa.String(length=60), nullable=False),
         sa.Column("transaction_type", sa.String(length=20), nullable=False),
-        sa.Column("transaction_id", sa.String(length=60), nullable=False),
+        sa.Column("transaction_id", sa.String(length=80), nullable=False),
         sa.Column("invoice_number", sa.String(length=40), nullable=False),
         sa.Column("total_gross", sellerbridge.db.types.ExactDecimal(length=40), nullable=False),
         sa.Column("total_tax", sellerbridge.db.types.ExactDecimal(length=40), nullable=False),
