@@ -575,8 +575,7 @@ def upload(ctx: typer.Context, account: Account = None) -> None:
         try:
             done = run_invoicing(cli.engine, account_id, client, cli.settings, force=True)
         except LockTaken:
-            raise DomainError(f"Invoicing of {name} is running (the worker's).",
-                              hint="Try again in a moment.") from None  # fmt: skip
+            raise _invoicing_running(name) from None
     report = done.upload
     cli.console.print(
         f"{len(done.vcs.issued)} invoice(s) issued from Amazon's VAT calculation, "
@@ -594,6 +593,11 @@ def upload(ctx: typer.Context, account: Account = None) -> None:
         cli.console.print(f"- {number}: {why}")
     if report.rejected or report.unknown or done.problems:
         raise typer.Exit(1)
+
+
+def _invoicing_running(name: str) -> DomainError:
+    return DomainError(f"Invoicing of {name} is running (the worker's).",
+                       hint="Try again in a moment.")  # fmt: skip
 
 
 @refunds_app.callback()
@@ -712,8 +716,7 @@ def fetch_refunds(
                 report.new = processor.read_order(order)
                 processor.correct(report)
         except LockTaken:
-            raise DomainError(f"Invoicing of {name} is running (the worker's).",
-                              hint="Try again in a moment.") from None  # fmt: skip
+            raise _invoicing_running(name) from None
     cli.console.print(f"{report.new} new refund(s); correction invoice(s): "
                       f"{', '.join(report.corrected) or 'none'}.")  # fmt: skip
     for problem in report.problems:
