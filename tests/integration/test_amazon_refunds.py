@@ -273,3 +273,23 @@ def test_invoices_still_go_while_amazons_vat_invoice_data_cannot_be_read(
     assert invoices[later] == "ACCEPTED"
     with shop.uow as uow:
         assert open_alerts(uow.session) == []
+
+
+def test_amazon_upload_on_the_command_line_corrects_a_refund_and_sends_its_credit_note(
+    start_shop: Callable[..., Shop],
+) -> None:
+    shop = start_shop()
+    accounts.configure(shop.uow, None, invoice_modes=UPLOADING, invoice_upload_from=utcnow())
+    order_id, _ = ship_with_label(shop, items=[{"sku": "SB-0002", "quantity": 1}])
+    invoicing_until_settled(shop)
+    refund(shop, order_id, "SB-0002", 1)
+
+    environment = shop.environment() | SELLER_ENV | {"COLUMNS": "250"}
+    ran = CliRunner().invoke(app, ["amazon", "upload"], env=environment)
+    assert ran.exit_code == 0, ran.output
+    said = " ".join(ran.output.split())
+    assert (
+        "Refunds: 1 new, 1 corrected, 0 waiting, 1 credit note(s) given their transaction id"
+        in said
+    )
+    assert "1 queued, 1 sent" in said  # the credit note, in the same run

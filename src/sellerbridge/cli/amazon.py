@@ -578,9 +578,12 @@ def upload(ctx: typer.Context, account: Account = None) -> None:
             raise _invoicing_running(name) from None
     report = done.upload
     cli.console.print(
-        f"{len(done.vcs.issued)} invoice(s) issued from Amazon's VAT calculation, "
-        f"{done.refunds.new} new refund(s), {len(done.refunds.corrected)} correction "
-        f"invoice(s), {done.refunds.returned} unit(s) into the returns warehouse."
+        f"Amazon's VAT data: {done.rows.new} new row(s), {done.rows.changed} changed; "
+        f"{len(done.vcs.issued)} invoice(s) issued from it, {done.vcs.waiting} order(s) "
+        f"waiting for it. Refunds: {done.refunds.new} new, {len(done.refunds.corrected)} "
+        f"corrected, {done.refunds.waiting} waiting, {done.refunds.matched} credit note(s) "
+        f"given their transaction id; {done.refunds.returned} unit(s) into the returns "
+        "warehouse."
     )
     for problem in done.problems:
         cli.console.print(f"- {problem}")

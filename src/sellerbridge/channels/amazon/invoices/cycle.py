@@ -28,6 +28,7 @@ from sellerbridge.channels.amazon.invoices.amazon_issued import record_amazon_in
 from sellerbridge.channels.amazon.invoices.refunds import RefundProcessor, RefundReport
 from sellerbridge.channels.amazon.invoices.uploads import InvoiceUploader, UploadReport
 from sellerbridge.channels.amazon.invoices.vcs import (
+    RowsRead,
     VcsReport,
     done,
     due,
@@ -54,6 +55,8 @@ class InvoicingReport:
     vcs: VcsReport
     refunds: RefundReport
     upload: UploadReport
+    rows: RowsRead = field(default_factory=RowsRead)
+    """Amazon's VAT invoice data rows read this run, added up over the marketplaces."""
     problems: list[str] = field(default_factory=list)
     """What the VAT data and the refunds left for a person."""
 
@@ -76,13 +79,14 @@ def run_invoicing(
     problems: list[str] = []
     with exclusive(engine, f"{LOCK}:{account_id}"):
         marketplaces = _vcs_marketplaces(uow, account_id)
-        read = 0
+        read, shown = 0, RowsRead()
         for marketplace in marketplaces:
             rows = attempt(problems, f"Amazon's VAT invoice data of {marketplace}",
                            partial(read_rows_if_due, uow, client, account_id, marketplace,
                                    at=clock(), every=every, sleep=sleep))  # fmt: skip
             if rows is not None:
                 read += 1
+                shown.new, shown.changed = shown.new + rows.new, shown.changed + rows.changed
                 problems += rows.problems
         vcs = issue_vcs_invoices(uow, account_id, document_settings, at=clock())
         if _amazon_issues(uow, account_id) and due(uow, account_id, AMAZON_ISSUED, at=clock(),
@@ -109,7 +113,7 @@ def run_invoicing(
         elif settled:
             resolve_alerts(uow.session, kind=ALERT, subject=name, at=clock())
         uow.commit()
-    return InvoicingReport(vcs, refunds, upload, problems)
+    return InvoicingReport(vcs, refunds, upload, shown, problems)
 
 
 def _amazon_issues(uow: UnitOfWork, account_id: int) -> bool:
